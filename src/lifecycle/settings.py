@@ -1,0 +1,303 @@
+"""params.yaml parsed once into typed, validated settings.
+
+Every section forbids unknown keys, so a misspelt key is an error that names the key, the file
+and, when one is close, the key that was probably meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lifecycle.errors import ConfigError
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+Mode = Literal["enforce", "warn", "off"]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Split(Section):
+    test_size: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    seed: int = 42
+    stratify: bool = True
+
+
+class Features(Section):
+    numeric: list[str] = []
+    categorical: list[str] = []
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+
+class DataSettings(Section):
+    path: Path = Path("data/credit.parquet")
+    target: str = "default"
+    positive_label: int | str = 1
+    id_column: str | None = None
+    features: Features
+    protected_attributes: list[str] = []
+    split: Split = Split()
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> DataSettings:
+        seen: set[str] = set()
+        for column in self.features.all:
+            if column in seen:
+                raise ValueError(f"feature '{column}' is listed twice")
+            seen.add(column)
+        if self.target in seen:
+            raise ValueError(f"the target '{self.target}' is also listed as a feature")
+        if not seen:
+            raise ValueError("features lists no columns: add numeric or categorical columns")
+        return self
+
+    @property
+    def required_columns(self) -> list[str]:
+        """Columns the data must have: features, target, protected attributes, id."""
+        extra = [c for c in self.protected_attributes if c not in self.features.all]
+        ident = [self.id_column] if self.id_column else []
+        return [*ident, *self.features.all, *extra, self.target]
+
+
+class Search(Section):
+    enabled: bool = False
+    kind: Literal["grid", "random"] = "random"
+    n_trials: Annotated[int, Field(ge=1)] = 8
+    metric: str = "roc_auc"
+    cv: Annotated[int, Field(ge=2)] = 3
+    space: dict[str, list[Any]] = {}
+
+
+class ModelSettings(Section):
+    name: str = "credit-default"
+    estimator: str = "sklearn.ensemble.HistGradientBoostingClassifier"
+    params: dict[str, Any] = {}
+    seed: int = 42
+    search: Search = Search()
+
+
+class DataGate(Section):
+    mode: Mode = "enforce"
+    contract: Path = Path("src/lifecycle/contracts/credit.yaml")
+    min_rows: Annotated[int, Field(ge=1)] = 1000
+    max_rows: Annotated[int, Field(ge=1)] = 10_000_000
+
+
+class ModelGate(Section):
+    mode: Mode = "enforce"
+    # minimum value per metric on the holdout
+    thresholds: dict[str, float] = {"roc_auc": 0.70}
+    # the model must beat a trivial baseline by this margin on the main metric
+    baseline_margin: float = 0.05
+    max_latency_ms_per_row: Positive = 5.0
+    max_size_mb: Positive = 50.0
+    # features whose perturbation must not change predictions (beyond the tolerance)
+    invariant_features: list[str] = []
+    invariance_tolerance: Fraction = 0.02
+    # feature -> "increasing" | "decreasing": raising the feature must move P(positive) that way
+    directional: dict[str, Literal["increasing", "decreasing"]] = {}
+
+
+class FairnessThreshold(Section):
+    demographic_parity_ratio_min: Fraction = 0.8
+    equalized_odds_difference_max: Fraction = 0.1
+
+
+class BiasGate(Section):
+    mode: Mode = "enforce"
+    default: FairnessThreshold = FairnessThreshold()
+    per_attribute: dict[str, FairnessThreshold] = {}
+    # deepchecks PerformanceBias: largest allowed drop of the metric in a subgroup
+    max_subgroup_degradation: Fraction = 0.1
+
+    def threshold_for(self, attribute: str) -> FairnessThreshold:
+        return self.per_attribute.get(attribute, self.default)
+
+
+class QualityGate(Section):
+    mode: Mode = "enforce"
+    # metric -> largest allowed drop of the challenger below the champion
+    max_regression: dict[str, Annotated[float, Field(ge=0)]] = {"roc_auc": 0.01}
+    champion_alias: str = "prod"
+
+
+class LoadTestGate(Section):
+    mode: Mode = "enforce"
+    users: Annotated[int, Field(ge=1)] = 10
+    spawn_rate: Positive = 10
+    duration_s: Positive = 10
+    invalid_share: Fraction = 0.1
+    p95_ms: Positive = 500
+    max_error_rate: Fraction = 0.01
+    min_rps: Annotated[float, Field(ge=0)] = 20
+
+
+class DriftGate(Section):
+    mode: Mode = "enforce"
+    psi_max: Positive = 0.2
+    p_value_min: Fraction = 0.01
+    max_drifted_share: Fraction = 0.3
+    prediction_psi_max: Positive = 0.2
+    missing_share_max: Fraction = 0.2
+    min_rows: Annotated[int, Field(ge=1)] = 200
+    performance_drop_max: Fraction = 0.05
+
+
+class Gates(Section):
+    data: DataGate = DataGate()
+    model: ModelGate = ModelGate()
+    bias: BiasGate = BiasGate()
+    quality: QualityGate = QualityGate()
+    loadtest: LoadTestGate = LoadTestGate()
+    drift: DriftGate = DriftGate()
+
+
+class PredictionLog(Section):
+    sink: Literal["jsonl", "parquet", "off"] = "jsonl"
+    path: str = "predictions"
+
+
+class ServingSettings(Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    max_batch_size: Annotated[int, Field(ge=1)] = 1000
+    max_latency_ms: Annotated[int, Field(ge=1)] = 2000
+    max_body_bytes: Annotated[int, Field(ge=1)] = 1_000_000
+    startup_timeout_s: Positive = 120
+    prediction_log: PredictionLog = PredictionLog()
+
+
+class Deploy(Section):
+    target: Literal["local", "command"] = "local"
+    # for target "command": a template receiving {bento_tag}, {image} and {environment}
+    command: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+    @model_validator(mode="after")
+    def _command_needs_template(self) -> Deploy:
+        if self.target == "command" and not self.command:
+            raise ValueError("target 'command' needs a 'command' template")
+        return self
+
+
+class Environment(Section):
+    alias: str | None = None
+    deploy: Deploy = Deploy()
+
+    def alias_for(self, name: str) -> str:
+        return self.alias or name
+
+
+class Settings(Section):
+    data: DataSettings
+    model: ModelSettings = ModelSettings()
+    gates: Gates = Gates()
+    serving: ServingSettings = ServingSettings()
+    environments: dict[str, Environment] = {
+        "dev": Environment(),
+        "staging": Environment(),
+        "prod": Environment(),
+    }
+    source: Path = Field(default=DEFAULT_PARAMS, exclude=True)
+
+
+def load_settings(path: Path | str = DEFAULT_PARAMS) -> Settings:
+    """Read and validate a params file. Raises ConfigError naming the file and the key."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    try:
+        settings = Settings.model_validate({**raw, "source": path})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    _check_references(settings)
+    return settings
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: settings file not found. Pass --params or run from the repository root.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (data, model, gates, ...)")
+    if "source" in raw:
+        raise ConfigError(f"{path}: 'source' is not a settings key")
+    return raw
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the settings:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key{_suggestion(error['loc'])}")
+        elif error["type"] == "missing":
+            lines.append(f"  {key}: required key is missing")
+        else:
+            lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _suggestion(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    known = [name for name in model.model_fields if name != "source"]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The settings class found by following a key path (dict keys are stepped over)."""
+    model: type[BaseModel] = Settings
+    parts = iter(loc)
+    for part in parts:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+            next(parts, None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _check_references(settings: Settings) -> None:
+    """Cross-section checks: every column a gate names must be a known column."""
+    known = set(settings.data.required_columns)
+    gate = settings.gates.model
+    named = {
+        "gates.model.invariant_features": gate.invariant_features,
+        "gates.model.directional": list(gate.directional),
+        "gates.bias.per_attribute": list(settings.gates.bias.per_attribute),
+    }
+    for key, columns in named.items():
+        for column in columns:
+            if column not in known:
+                raise ConfigError(
+                    f"{settings.source}: {key}: '{column}' is not a column named in data "
+                    f"(features, protected_attributes or target)"
+                )
+    for attribute in settings.gates.bias.per_attribute:
+        if attribute not in settings.data.protected_attributes:
+            raise ConfigError(
+                f"{settings.source}: gates.bias.per_attribute: '{attribute}' is not listed in "
+                "data.protected_attributes"
+            )
