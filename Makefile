@@ -5,6 +5,8 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 UV_VERSION ?= 0.13.9
+# never download a Python build: use the python3 (>= 3.11) already on the machine
+export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin

@@ -1,0 +1,160 @@
+"""Shared fixtures: small generated data, settings pointing at it, modified params files.
+
+- ``small_df``: a fresh copy of a small generated frame (SMALL_ROWS rows, seed SMALL_SEED).
+- ``small_parquet``: that frame written to ``tmp_path/data/credit.parquet``.
+- ``params_file(overrides=None, *, remove=(), name="params.yaml")``: writes the repository's
+  params.yaml, deep-merged with ``overrides`` and with the dotted keys in ``remove`` deleted, to
+  ``tmp_path`` and returns its path. Unless overridden, ``data.path`` points at ``small_parquet``
+  and relative paths to repository files (the data contract) are made absolute.
+- ``settings``: ``load_settings(params_file())``; ``settings.source`` is the file to pass as
+  ``--params`` to ``lifecycle.cli.main``.
+- ``data_file(frame, name="batch.parquet")``: writes any frame (.parquet or .csv) to ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from lifecycle.data import write_table
+from lifecycle.datagen import generate
+from lifecycle.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO_PARAMS = ROOT / "params.yaml"
+SMALL_ROWS = 4000
+SMALL_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def _small_frame() -> pd.DataFrame:
+    return generate(SMALL_ROWS, SMALL_SEED)
+
+
+@pytest.fixture
+def small_df(_small_frame: pd.DataFrame) -> pd.DataFrame:
+    return _small_frame.copy()
+
+
+@pytest.fixture
+def small_parquet(tmp_path: Path, _small_frame: pd.DataFrame) -> Path:
+    return write_table(_small_frame, tmp_path / "data" / "credit.parquet")
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Callable[..., Path]:
+    def write(frame: pd.DataFrame, name: str = "batch.parquet") -> Path:
+        return write_table(frame, tmp_path / name)
+
+    return write
+
+
+@pytest.fixture
+def params_file(tmp_path: Path, small_parquet: Path) -> Callable[..., Path]:
+    def write(
+        overrides: dict[str, Any] | None = None,
+        *,
+        remove: Iterable[str] = (),
+        name: str = "params.yaml",
+    ) -> Path:
+        raw = yaml.safe_load(REPO_PARAMS.read_text(encoding="utf-8"))
+        raw["data"]["path"] = str(small_parquet)
+        contract = Path(raw["gates"]["data"]["contract"])
+        if not contract.is_absolute():
+            raw["gates"]["data"]["contract"] = str(ROOT / contract)
+        raw = deep_merge(raw, overrides or {})
+        for dotted in remove:
+            *parents, last = dotted.split(".")
+            section = raw
+            for key in parents:
+                section = section[key]
+            del section[last]
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def settings(params_file: Callable[..., Path]) -> Settings:
+    return load_settings(params_file())
+
+
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` applied: nested mappings merge, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# --- MLflow tracking store (owner: train) ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tracking_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store, migrated once per session (a new one takes seconds)."""
+    import mlflow
+
+    database = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    mlflow.MlflowClient(tracking_uri=f"sqlite:///{database.as_posix()}").search_experiments()
+    return database
+
+
+def use_tracking_store(monkeypatch: pytest.MonkeyPatch, root: Path, template: Path) -> str:
+    """MLFLOW_TRACKING_URI -> a copy of the template store in root/mlruns; cwd -> root."""
+    import shutil
+
+    import mlflow
+
+    (root / "mlruns").mkdir(parents=True, exist_ok=True)
+    database = root / "mlruns" / "mlflow.db"
+    shutil.copyfile(template, database)
+    uri = f"sqlite:///{database.as_posix()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)  # MLflow sets both; both are restored after
+    monkeypatch.chdir(root)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def forget_tracking_store() -> None:
+    """End runs left open and drop MLflow's process-wide URIs."""
+    import mlflow
+
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+
+
+@pytest.fixture
+def tracking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_template: Path
+) -> Iterator[str]:
+    """A fresh SQLite tracking store and registry under tmp_path (cwd); yields its URI."""
+    yield use_tracking_store(monkeypatch, tmp_path, tracking_template)
+    forget_tracking_store()
+
+
+@pytest.fixture(scope="module")
+def module_tracking(
+    tmp_path_factory: pytest.TempPathFactory, tracking_template: Path
+) -> Iterator[Path]:
+    """Like ``tracking`` but shared by a module's tests (to train once); yields its folder."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        root = tmp_path_factory.mktemp("tracking")
+        use_tracking_store(monkeypatch, root, tracking_template)
+        yield root
+        forget_tracking_store()
