@@ -24,7 +24,7 @@ help: ## list the targets
 	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 env: $(VENV)/.synced ## install the locked environment (uv sync --locked)
