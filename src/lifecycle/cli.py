@@ -21,10 +21,25 @@ from lifecycle.errors import LifecycleError
 VERBS = (
     "pull",
     "generate",
+    "describe",
     "validate",
     "train",
+    "gate",
     "register",
+    "build",
+    "serve",
+    "loadtest",
+    "promote",
+    "rollback",
+    "history",
+    "drift",
+    "card",
+    "dora",
     "pipeline",
+    "deploy",
+    "report",
+    "environments",
+    "doctor",
 )
 
 
@@ -44,9 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="<verb>", required=True)
     for name in VERBS:
         module = importlib.import_module(f"lifecycle.commands.{name}")
-        verb = sub.add_parser(
-            name, parents=[common], help=module.HELP, description=module.HELP
-        )
+        verb = sub.add_parser(name, parents=[common], help=module.HELP, description=module.HELP)
         module.add_arguments(verb)
         verb.set_defaults(run=module.run)
     return parser

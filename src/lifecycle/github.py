@@ -6,6 +6,7 @@ workflow commands. Outside Actions they fall back to stdout, so the CLI behaves 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -62,8 +63,6 @@ def pull_request_number() -> int | None:
     event_path = os.environ.get("GITHUB_EVENT_PATH")
     if not event_path or not Path(event_path).is_file():
         return None
-    import json
-
     event = json.loads(Path(event_path).read_text(encoding="utf-8") or "{}")
     number = (event.get("pull_request") or {}).get("number") or event.get("number")
     return int(number) if number else None
@@ -71,10 +70,10 @@ def pull_request_number() -> int | None:
 
 def upsert_comment(client: GitHubClient, number: int, body: str, marker: str) -> str:
     """Create the PR comment carrying `marker`, or update it in place. Returns its URL."""
-    comments = client.paginate(client.repo_path(f"/issues/{number}/comments"))
-    mine = next((c for c in comments if marker in (c.get("body") or "")), None)
+    listing = client.repo_path(f"/issues/{number}/comments")
+    mine = next((c for c in client.paginate(listing) if marker in (c.get("body") or "")), None)
     if mine is None:
-        made = client.request("POST", client.repo_path(f"/issues/{number}/comments"), {"body": body})
+        made = client.request("POST", listing, {"body": body})
     else:
         path = client.repo_path(f"/issues/comments/{mine['id']}")
         made = client.request("PATCH", path, {"body": body})

@@ -80,12 +80,20 @@ class Search(Section):
     space: dict[str, list[Any]] = {}
 
 
+class ModelCard(Section):
+    """What `lifecycle card` says about the model's intended use and its limits."""
+
+    intended_use: str = "Not stated yet: describe it in params.yaml (model.card.intended_use)."
+    limitations: list[str] = []
+
+
 class ModelSettings(Section):
     name: str = "credit-default"
     estimator: str = "sklearn.ensemble.HistGradientBoostingClassifier"
     params: dict[str, Any] = {}
     seed: int = 42
     search: Search = Search()
+    card: ModelCard = ModelCard()
 
 
 class DataGate(Section):
@@ -93,6 +101,22 @@ class DataGate(Section):
     contract: Path = Path("src/lifecycle/contracts/credit.yaml")
     min_rows: Annotated[int, Field(ge=1)] = 1000
     max_rows: Annotated[int, Field(ge=1)] = 10_000_000
+
+
+class IntegrityGate(Section):
+    """deepchecks data integrity and train-test validation on the data to train on."""
+
+    mode: Mode = "enforce"
+    # leakage: largest predictive power score (PPS) one feature may have for the label
+    max_feature_pps: Fraction = 0.6
+    # leakage or a bad split: largest change of a feature's PPS between train and test
+    max_pps_change: Fraction = 0.2
+    # train-test drift: largest drift score of a feature or of the label between the splits
+    max_drift_score: Fraction = 0.1
+    # label balance: smallest share of the rarest class
+    min_label_share: Fraction = 0.05
+    # conflicting labels: largest share of rows whose identical features carry different labels
+    max_conflicting_share: Fraction = 0.01
 
 
 class ModelGate(Section):
@@ -108,6 +132,8 @@ class ModelGate(Section):
     invariance_tolerance: Fraction = 0.02
     # feature -> "increasing" | "decreasing": raising the feature must move P(positive) that way
     directional: dict[str, Literal["increasing", "decreasing"]] = {}
+    # deepchecks TrainTestPerformance: largest relative drop of roc_auc from train to holdout
+    max_train_test_degradation: Fraction = 0.1
 
 
 class FairnessThreshold(Section):
@@ -146,9 +172,14 @@ class LoadTestGate(Section):
 
 class DriftGate(Section):
     mode: Mode = "enforce"
-    psi_max: Positive = 0.2
+    # a feature drifts when its PSI is above psi_max AND its KS / chi-square p-value is below
+    # p_value_min (a shift both material and unlikely to be chance)
+    psi_max: Positive = 0.1
     p_value_min: Fraction = 0.01
+    # the window drifts when more than this share of the features drift
     max_drifted_share: Fraction = 0.3
+    # ROC AUC of a classifier told to separate reference rows from current rows (0.5: it can't)
+    domain_auc_max: Annotated[float, Field(ge=0.5, le=1)] = 0.65
     prediction_psi_max: Positive = 0.2
     missing_share_max: Fraction = 0.2
     min_rows: Annotated[int, Field(ge=1)] = 200
@@ -157,6 +188,7 @@ class DriftGate(Section):
 
 class Gates(Section):
     data: DataGate = DataGate()
+    integrity: IntegrityGate = IntegrityGate()
     model: ModelGate = ModelGate()
     bias: BiasGate = BiasGate()
     quality: QualityGate = QualityGate()
@@ -181,9 +213,11 @@ class ServingSettings(Section):
 
 class Deploy(Section):
     target: Literal["local", "command"] = "local"
-    # for target "command": a template receiving {bento_tag}, {image} and {environment}
+    # for target "command": a template receiving {bento_tag}, {image}, {environment}, {version}
     command: str | None = None
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    # for target "command": the deployment's base URL, smoke-tested after each deploy (optional)
+    url: str | None = None
 
     @model_validator(mode="after")
     def _command_needs_template(self) -> Deploy:
@@ -227,13 +261,16 @@ def load_settings(path: Path | str = DEFAULT_PARAMS) -> Settings:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ConfigError(f"{path}: settings file not found. Pass --params or run from the repository root.")
+        raise ConfigError(
+            f"{path}: settings file not found. Pass --params or run from the repository root."
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (data, model, gates, ...)")
     if "source" in raw:

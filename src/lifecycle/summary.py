@@ -1,4 +1,4 @@
-"""The short human summary that ends `lifecycle pipeline`: what was registered and where it lives."""
+"""The short summary that ends `lifecycle pipeline`: what was registered and where it lives."""
 
 from __future__ import annotations
 

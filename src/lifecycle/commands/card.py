@@ -1,0 +1,35 @@
+"""Verb `card`: the Markdown model card of a registered version, written to reports/ and printed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "Write the model card (data, params, metrics, gates, fairness, use, limits) of a version."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--version",
+        default="candidate",
+        help="version number or alias (default: candidate, the newest registered)",
+    )
+    parser.add_argument(
+        "--reports", type=Path, default=Path("reports"), help="report folder (default: reports)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from lifecycle import github
+    from lifecycle.gates.result import write_text
+    from lifecycle.monitoring.modelcard import build_card
+    from lifecycle.settings import load_settings
+
+    settings = load_settings(args.params)
+    number, card = build_card(settings, args.version)
+    path = args.reports / f"model-card-v{number}.md"
+    write_text(path, card)
+    print(card)
+    github.set_output("path", str(path))
+    github.set_output("version", number)
+    return 0

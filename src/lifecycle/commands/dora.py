@@ -1,0 +1,46 @@
+"""Verb `dora`: deployment frequency, lead time, change failure rate and time to recover."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "DORA metrics of an environment from the registry's promotion and rollback history."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default="prod", help="environment (default: prod)")
+    parser.add_argument(
+        "--days", type=float, default=30, help="window in days, up to now (default: 30)"
+    )
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument(
+        "--reports", type=Path, default=Path("reports"), help="report folder (default: reports)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from lifecycle import github, registry
+    from lifecycle.errors import UsageError
+    from lifecycle.gates.result import write_text
+    from lifecycle.monitoring import dora
+    from lifecycle.settings import load_settings
+
+    settings = load_settings(args.params)
+    registry.alias_for(settings, args.env)  # an unknown environment is a UsageError
+    if args.days <= 0:
+        raise UsageError(f"--days must be positive (got {args.days:g})")
+    found = dora.compute(registry.history(settings), args.env, args.days, dora.registry_origin)
+    body = json.dumps(found.to_dict(), indent=2) + "\n"
+    markdown = dora.to_markdown(found)
+    write_text(args.reports / "dora.json", body)
+    write_text(args.reports / "dora.md", markdown)
+    if args.format == "json":
+        print(body, end="")
+    github.append_summary(markdown)
+    github.set_output("deployments", str(len(found.deployments)))
+    rate = found.change_failure_rate
+    github.set_output("change-failure-rate", "" if rate is None else f"{rate:.4f}")
+    return 0

@@ -1,0 +1,176 @@
+"""A small stand-in for GitHub's REST API on loopback, recording every request it receives.
+
+It keeps just enough state (issue comments, environments, branch policies, deployments) for the
+calls `lifecycle` makes, and answers 401 to a request without the expected token, so the tests
+check both what was sent and that it was authenticated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = "test-token"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: Any
+    authorization: str
+
+
+@dataclass
+class State:
+    requests: list[Recorded] = field(default_factory=list)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    users: dict[str, int] = field(default_factory=lambda: {"alice": 101, "owner": 7})
+    teams: dict[str, int] = field(default_factory=lambda: {"acme/reviewers": 555})
+    next_id: int = 1000
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def calls(self, method: str, pattern: str = "") -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
+
+
+def _routes(state: State):
+    repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+
+    def get_repo(m, body, query):
+        return 200, {"full_name": f"{m['owner']}/{m['name']}",
+                     "owner": {"login": "owner", "id": 7, "type": "User"}}  # fmt: skip
+
+    def get_user(m, body, query):
+        uid = state.users.get(m["login"])
+        return (200, {"login": m["login"], "id": uid}) if uid else (404, {"message": "Not Found"})
+
+    def get_team(m, body, query):
+        tid = state.teams.get(f"{m['org']}/{m['slug']}")
+        return (200, {"id": tid}) if tid else (404, {"message": "Not Found"})
+
+    def list_comments(m, body, query):
+        comments = state.comments.get(int(m["number"]), [])
+        page, per = int(query.get("page", 1)), int(query.get("per_page", 30))
+        return 200, comments[(page - 1) * per : page * per]
+
+    def add_comment(m, body, query):
+        comment = {"id": state.new_id(), "body": body["body"]}
+        comment["html_url"] = f"https://github.test/pr/{m['number']}#c{comment['id']}"
+        state.comments.setdefault(int(m["number"]), []).append(comment)
+        return 201, comment
+
+    def edit_comment(m, body, query):
+        for comments in state.comments.values():
+            for comment in comments:
+                if comment["id"] == int(m["id"]):
+                    comment["body"] = body["body"]
+                    return 200, comment
+        return 404, {"message": "Not Found"}
+
+    def put_environment(m, body, query):
+        state.environments[m["env"]] = body
+        return 200, {"name": m["env"]}
+
+    def list_policies(m, body, query):
+        policies = state.policies.get(m["env"], [])
+        return 200, {"total_count": len(policies), "branch_policies": policies}
+
+    def add_policy(m, body, query):
+        policy = {"id": state.new_id(), "name": body["name"], "type": body.get("type", "branch")}
+        state.policies.setdefault(m["env"], []).append(policy)
+        return 200, policy
+
+    def delete_policy(m, body, query):
+        kept = [p for p in state.policies.get(m["env"], []) if p["id"] != int(m["id"])]
+        state.policies[m["env"]] = kept
+        return 204, None
+
+    def add_deployment(m, body, query):
+        deployment = {"id": state.new_id(), **body}
+        state.deployments.append(deployment)
+        return 201, deployment
+
+    def add_status(m, body, query):
+        state.statuses.append({"deployment_id": int(m["id"]), **body})
+        return 201, {"id": state.new_id(), **body}
+
+    env = repo + r"/environments/(?P<env>[^/]+)"
+    return [
+        ("GET", repo + r"$", get_repo),
+        ("GET", r"/users/(?P<login>[^/]+)$", get_user),
+        ("GET", r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)$", get_team),
+        ("GET", repo + r"/issues/(?P<number>\d+)/comments$", list_comments),
+        ("POST", repo + r"/issues/(?P<number>\d+)/comments$", add_comment),
+        ("PATCH", repo + r"/issues/comments/(?P<id>\d+)$", edit_comment),
+        ("PUT", env + r"$", put_environment),
+        ("GET", env + r"/deployment-branch-policies$", list_policies),
+        ("POST", env + r"/deployment-branch-policies$", add_policy),
+        ("DELETE", env + r"/deployment-branch-policies/(?P<id>\d+)$", delete_policy),
+        ("POST", repo + r"/deployments$", add_deployment),
+        ("POST", repo + r"/deployments/(?P<id>\d+)/statuses$", add_status),
+    ]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: State
+    routes: list
+
+    def log_message(self, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def _handle(self) -> None:
+        path, _, raw_query = self.path.partition("?")
+        query = dict(p.split("=", 1) for p in raw_query.split("&") if "=" in p)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        auth = self.headers.get("Authorization", "")
+        self.state.requests.append(Recorded(self.command, path, body, auth))
+        status, answer = 404, {"message": f"no route for {self.command} {path}"}
+        if auth != f"Bearer {TOKEN}":
+            status, answer = 401, {"message": "Bad credentials"}
+        else:
+            for method, pattern, handler in self.routes:
+                match = re.match(pattern + "$" if not pattern.endswith("$") else pattern, path)
+                if method == self.command and match:
+                    status, answer = handler(match.groupdict(), body, query)
+                    break
+        payload = b"" if answer is None else json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+class GitHubStub:
+    """Start with `with GitHubStub() as gh:`; `gh.url` is the API base, `gh.state` what it saw."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        handler = type("Handler", (_Handler,), {"state": self.state, "routes": _routes(self.state)})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> GitHubStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)

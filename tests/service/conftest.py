@@ -1,0 +1,141 @@
+"""Fixtures for the serving tests: a Bento built once per session from a real trained model.
+
+``serving_world`` trains a small model, registers it and builds its Bento, each step with the
+real CLI in its own process (``python -m lifecycle ...``), so BentoML's process-wide store
+settings and MLflow's URIs never leak into other tests. Everything lives under one temporary
+folder: the MLflow store, BENTOML_HOME, the params file, reports and prediction logs.
+``served`` is that Bento served on a free loopback port for the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lifecycle.data import write_table
+from lifecycle.datagen import generate
+from lifecycle.serving import server
+from lifecycle.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REPO_PARAMS = ROOT / "params.yaml"
+ROWS = 3000
+# a small, quick model and a short load test; thresholds stay those of params.yaml
+OVERRIDES = {
+    "model": {"params": {"max_iter": 40}},
+    "gates": {"loadtest": {"users": 4, "spawn_rate": 4, "duration_s": 4}},
+}
+
+
+@dataclass(frozen=True)
+class World:
+    root: Path
+    params: Path
+    env: dict[str, str]
+    bento_tag: str
+    version: str
+    sha256: str
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.params)
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return run_cli(self.root, {**self.env, **(env or {})}, *args)
+
+    def params_with(self, overrides: dict, name: str) -> Path:
+        """This world's params file with ``overrides`` merged in, written to ``name``."""
+        raw = merge(yaml.safe_load(self.params.read_text(encoding="utf-8")), overrides)
+        path = self.root / name
+        path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        return path
+
+
+def merge(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        both = isinstance(value, dict) and isinstance(base.get(key), dict)
+        merged[key] = merge(base[key], value) if both else value
+    return merged
+
+
+def run_cli(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lifecycle", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def outputs(path: Path) -> dict[str, str]:
+    """GitHub step outputs (name<<delimiter / value / delimiter) as a dict."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    found, index = {}, 0
+    while index < len(lines):
+        name, _, delimiter = lines[index].partition("<<")
+        found[name] = lines[index + 1]
+        index += 3 if lines[index + 2] == delimiter else 2
+    return found
+
+
+def write_params(root: Path, data: Path) -> Path:
+    raw = yaml.safe_load(REPO_PARAMS.read_text(encoding="utf-8"))
+    raw["data"]["path"] = str(data)
+    raw["gates"]["data"]["contract"] = str(ROOT / raw["gates"]["data"]["contract"])
+    raw = merge(raw, OVERRIDES)
+    raw["serving"]["prediction_log"]["path"] = str(root / "predictions")
+    path = root / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def serving_world(tmp_path_factory: pytest.TempPathFactory, tracking_template: Path) -> World:
+    root = tmp_path_factory.mktemp("serving")
+    (root / "mlruns").mkdir()
+    shutil.copyfile(tracking_template, root / "mlruns" / "mlflow.db")
+    params = write_params(root, write_table(generate(ROWS, 11), root / "data" / "credit.parquet"))
+    uri = f"sqlite:///{(root / 'mlruns' / 'mlflow.db').as_posix()}"
+    env = {
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_REGISTRY_URI": uri,
+        "BENTOML_HOME": str(root / "bentoml"),
+        "BENTOML_DO_NOT_TRACK": "True",
+        "GITHUB_OUTPUT": str(root / "github_output"),
+    }
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+        env[name] = ""
+    for step in (["train"], ["register"], ["build", "--bentofile", str(ROOT / "bentofile.yaml")]):
+        done = run_cli(root, env, *step, "--params", str(params))
+        assert done.returncode == 0, f"lifecycle {step[0]} failed:\n{done.stdout}\n{done.stderr}"
+    built = outputs(root / "github_output")
+    return World(
+        root, params, env, built["bento-tag"], built["model-version"], built["model-sha256"]
+    )
+
+
+@pytest.fixture(scope="session")
+def served(serving_world: World) -> Iterator[server.Server]:
+    """The session's Bento, served on a free loopback port (stopped at the end)."""
+    world = serving_world
+    with server.running(
+        world.bento_tag,
+        "127.0.0.1",
+        0,
+        world.root / "reports" / "served.log",
+        world.settings.serving.startup_timeout_s,
+        prediction_log=world.root / "predictions",
+        env=world.env,
+    ) as running:
+        yield running
