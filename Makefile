@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 LIFECYCLE := $(BIN)/lifecycle
 PYTEST_ARGS ?=
 
-.PHONY: help env pipeline test test-fast lint format data clean bench
+.PHONY: help env pipeline test test-fast lint format data clean bench ui
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lint: env ## ruff, workflow and action checks
 format: env ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
+
+ui: env ## open the MLflow UI on the embedded registry (http://127.0.0.1:5000)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
 
 bench: env ## the benchmarks (figures, no thresholds)
 	$(BIN)/python benchmarks/bench_pipeline.py

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -160,6 +161,13 @@ def main() -> int:
     os.environ["OMP_NUM_THREADS"] = "1"  # before scikit-learn loads OpenMP, as in the service
     levels = [int(u) for u in args.users.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    try:
+        return measure(work, args, levels)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(work: Path, args: argparse.Namespace, levels: list[int]) -> int:
     env, tags, model_dir = prepare(work, args.rows)
 
     from lifecycle.serving.payloads import random_record

@@ -103,7 +103,7 @@ def import_bento(path: Path, tag: str) -> None:
         pass
     if not path.is_file():
         raise UsageError(f"--bento-file {path}: no such file (download the Bento artifact first)")
-    imported = bentoml.import_bento(str(path))
+    imported = bentoml.import_bento(str(path.resolve()))  # a relative path reads from /
     if str(imported.tag) != tag:
         raise UsageError(f"{path} holds the Bento {imported.tag}, not {tag}")
 

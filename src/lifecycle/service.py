@@ -97,10 +97,23 @@ class Metadata(BaseModel):
     request_schema: dict[str, Any]
 
 
+METADATA = Metadata(
+    model_name=SPEC.model_name,
+    model_version=SPEC.model_version,
+    bento_model=SPEC.bento_model,
+    sha256=SPEC.sha256,
+    max_batch_size=SPEC.max_batch_size,
+    max_latency_ms=SPEC.max_latency_ms,
+    request_schema=Applicant.model_json_schema(),
+)
 metadata_app = FastAPI(title="metadata", openapi_url=None, docs_url=None, redoc_url=None)
 
 
-@bentoml.service(name=SPEC.model_name, traffic={"timeout": 60})
+@bentoml.service(
+    name=SPEC.model_name,
+    traffic={"timeout": 60},
+    logging={"access": {"enabled": SPEC.access_log}},
+)
 @bentoml.asgi_app(metadata_app, path="/")
 class ModelService:
     bento_model = bentoml.models.BentoModel(SPEC.bento_model)
@@ -124,15 +137,7 @@ class ModelService:
     @metadata_app.get("/metadata")
     @metadata_app.get("/metadata/", include_in_schema=False)
     def metadata(self) -> Metadata:
-        return Metadata(
-            model_name=SPEC.model_name,
-            model_version=SPEC.model_version,
-            bento_model=SPEC.bento_model,
-            sha256=SPEC.sha256,
-            max_batch_size=SPEC.max_batch_size,
-            max_latency_ms=SPEC.max_latency_ms,
-            request_schema=Applicant.model_json_schema(),
-        )
+        return METADATA
 
     def score(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One predict_proba call for many rows: {prediction, probability} per row."""
@@ -179,18 +184,20 @@ ModelService.add_asgi_middleware(
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:
-    """Rows as the model was trained on them: numbers as float64, missing values as NaN."""
+    """Rows as the model was trained on them: numbers as float64, missing values as NaN.
+
+    Built column by column from plain lists (ten times faster than converting a frame's
+    columns one by one, which mattered: it was the largest cost of a one-row request).
+    """
     import numpy as np
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=SPEC.feature_names)
+    columns = {}
     for feature in SPEC.features:
-        column = frame[feature.name]
-        if feature.kind == "category":
-            frame[feature.name] = column.astype(object).where(column.notna(), np.nan)
-        else:
-            frame[feature.name] = column.astype("float64")
-    return frame
+        values = [np.nan if row[feature.name] is None else row[feature.name] for row in rows]
+        kind = object if feature.kind == "category" else "float64"
+        columns[feature.name] = np.array(values, dtype=kind)
+    return pd.DataFrame(columns)
 
 
 def _model_fields() -> dict[str, str]:

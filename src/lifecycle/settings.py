@@ -208,6 +208,8 @@ class ServingSettings(Section):
     max_latency_ms: Annotated[int, Field(ge=1)] = 2000
     max_body_bytes: Annotated[int, Field(ge=1)] = 1_000_000
     startup_timeout_s: Positive = 120
+    # BentoML's line per request; the prediction log already records every request
+    access_log: bool = False
     prediction_log: PredictionLog = PredictionLog()
 
 

@@ -42,4 +42,4 @@ def render(settings: Settings) -> str:
 def _ui_command(uri: str) -> str:
     if uri.startswith(("http://", "https://")):
         return f"open {uri}"
-    return f"uv run mlflow ui --backend-store-uri {uri}  (then open http://127.0.0.1:5000)"
+    return f"make ui  (or: .venv/bin/mlflow ui --backend-store-uri {uri})"

@@ -90,7 +90,9 @@ def test_a_contract_typo_is_a_config_error_naming_file_and_key(params_file, tmp_
     contract = tmp_path / "contract.yaml"
     contract.write_text("columns:\n  age: {type: int64, maximum: 3}\n")
     settings = load_settings(params_file({"gates": {"data": {"contract": str(contract)}}}))
-    with pytest.raises(ConfigError, match=r"(?s)contract\.yaml.*columns\.age\.maximum: unknown key"):
+    with pytest.raises(
+        ConfigError, match=r"(?s)contract\.yaml.*columns\.age\.maximum: unknown key"
+    ):
         load_contract(settings)
 
 
@@ -98,8 +100,17 @@ def test_validate_exits_1_naming_the_gate_and_the_column(small_df, data_file, se
     small_df.loc[:4, "utilization"] = 7.5
     path = data_file(small_df, "batch.csv")
 
-    code = cli.main(["validate", "--params", str(settings.source), "--data", str(path),
-                     "--reports", str(path.parent / "reports")])  # fmt: skip
+    code = cli.main(
+        [
+            "validate",
+            "--params",
+            str(settings.source),
+            "--data",
+            str(path),
+            "--reports",
+            str(path.parent / "reports"),
+        ]
+    )
 
     captured = capsys.readouterr()
     assert code == 1
@@ -112,8 +123,17 @@ def test_validate_in_warn_mode_reports_but_exits_0(small_df, data_file, params_f
     path = data_file(small_df)
     params = params_file({"gates": {"data": {"mode": "warn"}, "integrity": {"mode": "off"}}})
 
-    code = cli.main(["validate", "--params", str(params), "--data", str(path),
-                     "--reports", str(path.parent / "reports")])  # fmt: skip
+    code = cli.main(
+        [
+            "validate",
+            "--params",
+            str(params),
+            "--data",
+            str(path),
+            "--reports",
+            str(path.parent / "reports"),
+        ]
+    )
 
     out = capsys.readouterr().out
     assert code == 0

@@ -9,8 +9,14 @@ def test_default_data_passes_with_every_check_reported(small_df, settings, tmp_p
     report = run_integrity(small_df, settings, tmp_path)
     assert report.passed, report.reason()
     names = {r.name.split(" - ")[0] for r in report.results}
-    assert {"Feature Label Correlation", "Conflicting Labels", "Class Imbalance",
-            "Feature Label Correlation Change", "Feature Drift", "Label Drift"} <= names  # fmt: skip
+    assert {
+        "Feature Label Correlation",
+        "Conflicting Labels",
+        "Class Imbalance",
+        "Feature Label Correlation Change",
+        "Feature Drift",
+        "Label Drift",
+    } <= names
     assert (tmp_path / "integrity.html").stat().st_size > 0
 
 

@@ -5,11 +5,11 @@ passes (judged on a large holdout: small groups make selection rates noisy).
 """
 
 import pytest
+from gate_helpers import fit, quick_settings, with_gate
 
 from lifecycle.data import split
 from lifecycle.datagen import generate
 from lifecycle.gates.bias import run_bias
-from test_gate_model import fit, quick_settings, with_gate
 
 HOLDOUT_ROWS = 10_000
 
@@ -37,8 +37,11 @@ def test_a_model_trained_on_fair_data_passes(settings, fair, tmp_path):
     assert report.passed, report.reason()
     names = {r.name for r in report.results}
     for attribute in settings.data.protected_attributes:
-        assert {f"{attribute}: demographic parity", f"{attribute}: equalized odds",
-                f"Performance Bias ({attribute})"} <= names  # fmt: skip
+        assert {
+            f"{attribute}: demographic parity",
+            f"{attribute}: equalized odds",
+            f"Performance Bias ({attribute})",
+        } <= names
     assert (tmp_path / "bias.html").is_file()
 
 

@@ -7,6 +7,7 @@ failed enforced gate exits 1, names the gate, and `register` then refuses the ru
 import json
 
 import pytest
+from gate_helpers import QUICK
 from mlflow import MlflowClient
 
 from lifecycle import cli, registry
@@ -14,7 +15,6 @@ from lifecycle.data import write_table
 from lifecycle.datagen import generate
 from lifecycle.settings import load_settings
 from lifecycle.tracking import latest_run_id
-from test_gate_model import QUICK
 
 pytestmark = pytest.mark.slow  # trains and logs models: each test takes 10-30 s
 
@@ -51,9 +51,7 @@ def test_gate_passes_tags_the_run_and_logs_the_reports(tracking, params, tmp_pat
     assert {"gates/model.json", "gates/bias.md", "gates/model.html"} <= logged
 
 
-def test_biased_data_fails_the_bias_gate_and_nothing_is_registered(
-    tracking, params, capsys
-):  # fmt: skip
+def test_biased_data_fails_the_bias_gate_and_nothing_is_registered(tracking, params, capsys):
     path = params(problems=("bias",), rows=5000)
 
     assert train_and_gate(path, "--only", "bias") == 1

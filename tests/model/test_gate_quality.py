@@ -1,12 +1,12 @@
 """The quality gate: challenger vs champion on the same holdout, per metric."""
 
 import pytest
+from gate_helpers import fit, quick_settings, with_gate
 
 from lifecycle.data import split
 from lifecycle.datagen import generate
 from lifecycle.errors import ConfigError
 from lifecycle.gates.quality import run_quality
-from test_gate_model import fit, quick_settings, with_gate
 
 
 @pytest.fixture(scope="module")

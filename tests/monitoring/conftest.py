@@ -37,3 +37,37 @@ def run_drift(
         return code, report, read_outputs(outputs)
 
     return run
+
+
+@pytest.fixture
+def write_log(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """write_log(folder, frame, corrupt_lines=(), probabilities=None) -> the log file: the frame's
+    rows logged as the service logs them (jsonl sink), then the corrupt lines appended."""
+    from lifecycle.serving.predlog import ENV_PATH, PredictionLog, now
+
+    monkeypatch.delenv(ENV_PATH, raising=False)
+
+    def write(folder: Path, frame: Any, corrupt_lines: Any = (), probabilities: Any = None) -> Path:
+        features = frame.drop(columns=["default", "application_id"], errors="ignore")
+        rows = features.astype(object).where(features.notna(), None).to_dict("records")
+        scores = [0.2] * len(rows) if probabilities is None else list(probabilities)
+        PredictionLog("jsonl", folder).write(
+            {
+                "timestamp": now(),
+                "request_id": f"r{i // 10}",
+                "endpoint": "predict_batch",
+                "index": i % 10,
+                "model_name": "credit-default",
+                "model_version": "1",
+                **row,
+                "prediction": int(score >= 0.5),
+                "probability": float(score),
+            }
+            for i, (row, score) in enumerate(zip(rows, scores, strict=True))
+        )
+        (path,) = folder.glob("*.jsonl")
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in corrupt_lines))
+        return path
+
+    return write

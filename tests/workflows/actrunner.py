@@ -191,6 +191,7 @@ class Snapshot:
         command = [
             str(BIN / "act"), event, "-W", f".github/workflows/{workflow}", "-e", str(event_file),
             "-P", "ubuntu-latest=-self-hosted", "--concurrent-jobs", "2", "--actor", "ci-tester",
+            "--action-cache-path", str(self.state / "act"), "--no-cache-server",
         ]  # fmt: skip
         for repo, sha in sorted(pinned_actions()):
             command += ["--local-repository", f"{repo}@{sha}={STANDINS / repo}"]
@@ -220,8 +221,8 @@ class Snapshot:
         env["LIFECYCLE_DEPLOY_DIR"] = str(self.state / "deployments")
         return env
 
-    def stop_deployments(self) -> None:
-        """Stop every server the `local` deploy target started for this snapshot."""
+    def clean_up(self) -> None:
+        """Stop every server the `local` deploy target started, then drop act's workspaces."""
         for state in (self.state / "deployments").glob("*.json"):
             pid = json.loads(state.read_text())["pid"]
             try:
@@ -229,6 +230,7 @@ class Snapshot:
             except ProcessLookupError:
                 continue
         time.sleep(1)
+        shutil.rmtree(self.state / "act", ignore_errors=True)
 
 
 def _merge(base: dict, overrides: dict) -> None:

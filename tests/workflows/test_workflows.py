@@ -1,9 +1,10 @@
 """The GitHub workflows, run offline with act against a real `mlflow server` (`make ci`).
 
 One snapshot of the repository (with its default data) and one registry serve the whole module,
-in order, as a real repository and its persistent registry would: a pull request passes, a bad-data pull request
-fails, a push to main reaches prod, retraining registers a challenger and promotes it, and a
-rollback restores the previous prod version and is a no-op the second time.
+in order, as a real repository and its persistent registry would: a deploy without a registry
+stops at once, a pull request passes, a bad-data pull request fails, a push to main reaches prod,
+retraining registers a challenger and promotes it, and a rollback restores the previous prod
+version and is a no-op the second time.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def ci(tmp_path_factory):
         try:
             yield CI(snapshot, server, github)
         finally:
-            snapshot.stop_deployments()
+            snapshot.clean_up()
 
 
 def explain(result: Result) -> str:

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         args.env,
         args.version,
         bento_tag=args.bento_tag,
+        bento_file=args.bento_file,
         image=args.image,
         actor=actor,
         reason=args.reason,

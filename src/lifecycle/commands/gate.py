@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     tracking.progress(f"gating run {run_id}: {', '.join(gates)}…")
     model = registry.load_run_model(run_id)
     train_df, test_df = split(load_dataset(settings), settings)
-    reports = [record.run_gate(name, model, train_df, test_df, settings, args.reports)
-               for name in gates]  # fmt: skip
+    reports = [
+        record.run_gate(name, model, train_df, test_df, settings, args.reports) for name in gates
+    ]
     publish(reports, args.reports)
     record.log_to_run(run_id, reports, args.reports)
     github.set_output("passed", str(not any(r.blocking for r in reports)).lower())

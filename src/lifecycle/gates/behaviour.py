@@ -39,10 +39,16 @@ def invariance(model: Any, X: pd.DataFrame, settings: Settings) -> list[GateResu
         change = float(np.mean(np.abs(after - before)))
         flipped = float(np.mean((after >= 0.5) != (before >= 0.5)))
         message = f"shuffling {feature} moves P(positive) by {change:.4f} on average"
-        results.append(GateResult(
-            f"invariance to {feature}", "mean |ΔP(positive)|", change, gate.invariance_tolerance,
-            change <= gate.invariance_tolerance, {"flipped_share": flipped, "message": message},
-        ))  # fmt: skip
+        results.append(
+            GateResult(
+                f"invariance to {feature}",
+                "mean |ΔP(positive)|",
+                change,
+                gate.invariance_tolerance,
+                change <= gate.invariance_tolerance,
+                {"flipped_share": flipped, "message": message},
+            )
+        )
     return results
 
 
@@ -60,10 +66,16 @@ def directional(model: Any, X: pd.DataFrame, settings: Settings) -> list[GateRes
         message = (
             f"raising {feature} by {step:.4g} (one std) moves mean P(positive) by {change:+.4f}"
         )
-        results.append(GateResult(
-            f"{feature} is {direction}", "Δ mean P(positive)", change,
-            "> 0" if direction == "increasing" else "< 0", passed, {"message": message},
-        ))  # fmt: skip
+        results.append(
+            GateResult(
+                f"{feature} is {direction}",
+                "Δ mean P(positive)",
+                change,
+                "> 0" if direction == "increasing" else "< 0",
+                passed,
+                {"message": message},
+            )
+        )
     return results
 
 
@@ -91,8 +103,14 @@ def minimum_functionality(
     for example, p in zip(contract.examples, proba, strict=True):
         positive = example.expect == "positive"
         passed = bool(p > 0.5) if positive else bool(p < 0.5)
-        results.append(GateResult(
-            example.name, "P(positive)", float(p), "> 0.5" if positive else "< 0.5", passed,
-            {"message": f"expected {example.expect}, P(positive) = {p:.3f}"},
-        ))  # fmt: skip
+        results.append(
+            GateResult(
+                example.name,
+                "P(positive)",
+                float(p),
+                "> 0.5" if positive else "< 0.5",
+                passed,
+                {"message": f"expected {example.expect}, P(positive) = {p:.3f}"},
+            )
+        )
     return results

@@ -45,7 +45,7 @@ def run_bias(
     for attribute in attributes:
         groups = _groups(test_df[attribute])
         results += fairness(attribute, groups, y_true, y_pred, proba, settings)
-    results += performance_bias(model, test_df, proba, settings, out_dir)
+    results += performance_bias(test_df, proba, settings, out_dir)
     note = f"holdout of {len(test_df)} rows; positive = P(positive) ≥ 0.5"
     return GateReport(GATE, gate.mode, tuple(results), note=note)
 
@@ -76,18 +76,22 @@ def fairness(
     details = {"attribute": attribute, "groups": table}
     return [
         GateResult(
-            f"{attribute}: demographic parity", "demographic_parity_ratio", ratio,
+            f"{attribute}: demographic parity",
+            "demographic_parity_ratio",
+            ratio,
             f"≥ {limits.demographic_parity_ratio_min}",
             ratio >= limits.demographic_parity_ratio_min,
             {**details, "message": f"lowest / highest selection rate; rates {rates}"},
         ),
         GateResult(
-            f"{attribute}: equalized odds", "equalized_odds_difference", gap,
+            f"{attribute}: equalized odds",
+            "equalized_odds_difference",
+            gap,
             f"≤ {limits.equalized_odds_difference_max}",
             gap <= limits.equalized_odds_difference_max,
             {"attribute": attribute, "message": _odds_message(table)},
         ),
-    ]  # fmt: skip
+    ]
 
 
 def group_table(
@@ -102,11 +106,16 @@ def group_table(
         true_positive_rate,
     )
 
-    labels = {"count": count, "selection_rate": selection_rate,
-              "tpr": true_positive_rate, "fpr": false_positive_rate}  # fmt: skip
+    labels = {
+        "count": count,
+        "selection_rate": selection_rate,
+        "tpr": true_positive_rate,
+        "fpr": false_positive_rate,
+    }
     by_label = MetricFrame(metrics=labels, y_true=y_true, y_pred=y_pred, sensitive_features=groups)
-    by_score = MetricFrame(metrics={MAIN_METRIC: _auc}, y_true=y_true, y_pred=proba,
-                           sensitive_features=groups)  # fmt: skip
+    by_score = MetricFrame(
+        metrics={MAIN_METRIC: _auc}, y_true=y_true, y_pred=proba, sensitive_features=groups
+    )
     table = by_label.by_group.join(by_score.by_group)
     return {
         str(group): {k: int(v) if k == "count" else _number(v) for k, v in row.items()}
@@ -133,7 +142,7 @@ def _odds_message(table: dict[str, dict[str, Any]]) -> str:
 
 
 def performance_bias(
-    model: Any, test_df: pd.DataFrame, proba: np.ndarray, settings: Settings, out_dir: Path | None
+    test_df: pd.DataFrame, proba: np.ndarray, settings: Settings, out_dir: Path | None
 ) -> list[GateResult]:
     """deepchecks PerformanceBias on every protected attribute, as one suite; ``proba`` is
     P(positive) on ``test_df``."""
@@ -145,17 +154,19 @@ def performance_bias(
     attributes = settings.data.protected_attributes
     extra = [a for a in attributes if a not in settings.data.features.all]
     frame = test_df.assign(**{a: _groups(test_df[a]) for a in extra})
-    chosen = [
-        (PerformanceBias(a, scorer=MAIN_METRIC).add_condition_bounded_performance_difference(-drop),
-         _largest_drop, -drop)
-        for a in attributes
-    ]  # fmt: skip
-    both = np.column_stack([1 - proba, proba])
+    chosen = []
+    for attribute in attributes:
+        check = PerformanceBias(attribute, scorer=MAIN_METRIC)
+        check.add_condition_bounded_performance_difference(-drop)
+        chosen.append((check, _largest_drop, -drop))
+    both = np.column_stack([1 - proba, proba])  # the model is trained on 0/1 labels
     return run_suite(
-        "Performance bias", chosen, train_dataset=dataset(frame, settings, extra=extra),
-        predictions=predictions(model.classes_, train=both),
+        "Performance bias",
+        chosen,
+        train_dataset=dataset(frame, settings, extra=extra),
+        predictions=predictions([0, 1], train=both),
         html=out_dir / f"{GATE}.html" if out_dir else None,
-    )  # fmt: skip
+    )
 
 
 def _largest_drop(value: dict[str, pd.DataFrame]) -> dict[str, float] | None:

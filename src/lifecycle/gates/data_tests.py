@@ -20,12 +20,12 @@ from typing import Any
 
 import pandas as pd
 
-from lifecycle.gates.contract import ColumnRule, Contract
-from lifecycle.gates.result import GateReport, GateResult, format_value, write_text
+from lifecycle.gates.contract import Contract
+from lifecycle.gates.result import GateReport, GateResult
+from lifecycle.gates.suites import TABLE, batches
 from lifecycle.settings import Settings
 
 GATE = "data"
-TABLE = "(table)"
 FAILING_VALUES = 5
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": FAILING_VALUES}
 
@@ -40,8 +40,10 @@ def run_data_tests(
     with _quiet_fingerprint():
         context, docs = _context()
         try:
-            outcomes = [_validate(context, name, part, suite) for name, part, suite in
-                        _batches(frame, settings, contract)]  # fmt: skip
+            outcomes = [
+                _validate(context, name, part, suite)
+                for name, part, suite in batches(frame, settings, contract)
+            ]
             if out_dir is not None:
                 _publish(context, docs, outcomes, out_dir)
         finally:
@@ -49,75 +51,6 @@ def run_data_tests(
     results = [_to_result(r) for outcome in outcomes for r in outcome.results]
     note = f"{len(frame)} rows, {len(frame.columns)} columns, contract {contract.source}"
     return GateReport(GATE, mode, tuple(results), note=note)
-
-
-def _batches(frame: pd.DataFrame, settings: Settings, contract: Contract) -> Iterator[tuple]:
-    """(name, batch, suite): the table suite on the frame, then one suite per present column."""
-    import great_expectations as gx
-
-    table = gx.ExpectationSuite(name="table", expectations=_table_expectations(settings, contract))
-    yield "table", frame, table
-    for column, rule in contract.columns.items():
-        if column in frame.columns:
-            suite = gx.ExpectationSuite(
-                name=column, expectations=_column_expectations(column, rule)
-            )
-            yield column, frame[[column]], suite
-
-
-def _table_expectations(settings: Settings, contract: Contract) -> list[Any]:
-    import great_expectations.expectations as gxe
-
-    gate = settings.gates.data
-    exact = contract.extra_columns == "forbid"
-    return [
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value=gate.min_rows, max_value=gate.max_rows,
-            meta=_meta(TABLE, "row count", f"[{gate.min_rows}, {gate.max_rows}]"),
-        ),
-        gxe.ExpectTableColumnsToMatchSet(
-            column_set=list(contract.columns), exact_match=exact,
-            meta=_meta(TABLE, "columns", "exactly the contract's" if exact else "contract's present"),
-        ),
-    ]  # fmt: skip
-
-
-def _column_expectations(column: str, rule: ColumnRule) -> list[Any]:
-    import great_expectations.expectations as gxe
-
-    found = [
-        gxe.ExpectColumnValuesToBeOfType(column=column, type_=rule.type,
-                                         meta=_meta(column, "type", rule.type)),
-        gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=1 - rule.max_null_share,
-                                          meta=_meta(column, "missing share", rule.max_null_share)),
-    ]  # fmt: skip
-    if rule.min is not None or rule.max is not None:
-        found.append(gxe.ExpectColumnValuesToBeBetween(
-            column=column, min_value=rule.min, max_value=rule.max,
-            meta=_meta(column, "range", f"[{format_value(rule.min)}, {format_value(rule.max)}]"),
-        ))  # fmt: skip
-    if rule.allowed is not None:
-        found.append(gxe.ExpectColumnValuesToBeInSet(
-            column=column, value_set=rule.allowed, meta=_meta(column, "categories", rule.allowed)
-        ))  # fmt: skip
-    if rule.unique:
-        found.append(gxe.ExpectColumnValuesToBeUnique(column=column,
-                                                      meta=_meta(column, "unique", "no duplicates")))  # fmt: skip
-    if rule.mean is not None:
-        found.append(gxe.ExpectColumnMeanToBeBetween(
-            column=column, min_value=rule.mean[0], max_value=rule.mean[1],
-            meta=_meta(column, "mean", rule.mean),
-        ))  # fmt: skip
-    if rule.median is not None:
-        found.append(gxe.ExpectColumnMedianToBeBetween(
-            column=column, min_value=rule.median[0], max_value=rule.median[1],
-            meta=_meta(column, "median", rule.median),
-        ))  # fmt: skip
-    return found
-
-
-def _meta(column: str, check: str, threshold: Any) -> dict[str, Any]:
-    return {"column": column, "check": check, "threshold": threshold}
 
 
 def _context() -> tuple[Any, Path]:
@@ -142,7 +75,8 @@ def _context() -> tuple[Any, Path]:
         progress_bars=ProgressBarsConfig(globally=False),
     )
     context = gx.get_context(mode="ephemeral", project_config=config)
-    context.data_sources.add_pandas("batches").add_dataframe_asset("credit")
+    asset = context.data_sources.add_pandas("batches").add_dataframe_asset("credit")
+    asset.add_batch_definition_whole_dataframe("frame")  # one definition: each run brings its frame
     return context, docs
 
 
@@ -150,7 +84,7 @@ def _validate(context: Any, name: str, batch: pd.DataFrame, suite: Any) -> Any:
     import great_expectations as gx
 
     asset = context.data_sources.get("batches").get_asset("credit")
-    definition = asset.add_batch_definition_whole_dataframe(name)
+    definition = asset.get_batch_definition("frame")
     suite = context.suites.add(suite)
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=definition, suite=suite)
@@ -174,20 +108,28 @@ def _quiet_fingerprint() -> Iterator[None]:
 
 
 def _publish(context: Any, docs: Path, outcomes: list[Any], out_dir: Path) -> None:
-    """reports/data/validation.json and the Data Docs site in reports/data/docs, swapped in whole."""
+    """reports/data/validation.json and the Data Docs site (reports/data/docs), swapped in whole:
+    built in a temporary folder beside it, so a failure leaves the previous reports intact."""
     context.build_data_docs(site_names=["reports"])
-    raw = [outcome.to_json_dict() for outcome in outcomes]
-    write_text(docs / "validation.json", json.dumps(raw, indent=2, default=str))
-    target = out_dir / GATE
     out_dir.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{GATE}."))
-    shutil.copytree(docs, staged / "docs")
-    (staged / "docs" / "validation.json").replace(staged / "validation.json")
-    old = out_dir / f".{GATE}.old"
+    try:
+        shutil.copytree(docs, staged / "docs")
+        raw = json.dumps([outcome.to_json_dict() for outcome in outcomes], indent=2, default=str)
+        (staged / "validation.json").write_text(raw, encoding="utf-8")
+        for folder in (staged, staged / "docs"):
+            folder.chmod(0o755)  # mkdtemp makes private folders; reports are for reading
+        _swap(staged, out_dir / GATE)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def _swap(new: Path, target: Path) -> None:
+    old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.replace(old)
-    staged.replace(target)
+    new.replace(target)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -222,9 +164,8 @@ def _details(r: Any) -> dict[str, Any]:
         "rows": result.get("element_count"),
     }
     if not r.success:
-        failing = list(
-            dict.fromkeys(_plain(v) for v in result.get("partial_unexpected_list") or [])
-        )
+        shown = result.get("partial_unexpected_list") or []
+        failing = list(dict.fromkeys(_plain(v) for v in shown))
         example = f", e.g. {', '.join(map(repr, failing))}" if failing else ""
         what = _FAILURE_WORDS.get(r.expectation_config.type, "unexpected")
         details["message"] = f"{details['unexpected_count']} value(s) {what} ({share:.2%}){example}"
@@ -247,10 +188,11 @@ def _aggregate_details(config: Any, result: dict[str, Any]) -> dict[str, Any]:
     if mismatched:
         missing, extra = mismatched.get("missing") or [], mismatched.get("unexpected") or []
         details["missing_columns"], details["unexpected_columns"] = missing, extra
-        details["message"] = "; ".join(
-            p for p in (f"missing: {', '.join(missing)}" if missing else "",
-                        f"not in the contract: {', '.join(extra)}" if extra else "") if p
-        )  # fmt: skip
+        said = [
+            f"missing: {', '.join(missing)}" if missing else "",
+            f"not in the contract: {', '.join(extra)}" if extra else "",
+        ]
+        details["message"] = "; ".join(part for part in said if part)
     elif config.type.endswith("of_type") and observed != config.kwargs.get("type_"):
         details["message"] = f"dtype {observed}, expected {config.kwargs.get('type_')}"
     return details

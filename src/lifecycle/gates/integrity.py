@@ -64,10 +64,12 @@ def run_integrity(
         result = GateResult("suite", "data usable", False, True, False, {"message": message})
         return GateReport(GATE, gate.mode, (result,))
     results = run_suite(
-        "Data integrity and train-test validation", integrity_checks(settings),
-        train_dataset=train_dataset, test_dataset=test_dataset,
+        "Data integrity and train-test validation",
+        integrity_checks(settings),
+        train_dataset=train_dataset,
+        test_dataset=test_dataset,
         html=out_dir / f"{GATE}.html" if out_dir else None,
-    )  # fmt: skip
+    )
     note = f"{len(train)} train rows and {len(test)} test rows (data.split)"
     return GateReport(GATE, gate.mode, tuple(results), note=note)
 
@@ -78,25 +80,29 @@ def integrity_checks(settings: Settings) -> list[tuple[Any, Reader, Any]]:
 
     gate = settings.gates.integrity
     drift = gate.max_drift_score
+    leakage = checks.FeatureLabelCorrelation(n_top_features=5)
+    leakage.add_condition_feature_pps_less_than(gate.max_feature_pps)
+    conflicts = checks.ConflictingLabels(n_to_show=5)
+    conflicts.add_condition_ratio_of_conflicting_labels_less_or_equal(gate.max_conflicting_share)
+    balance = checks.ClassImbalance()
+    balance.add_condition(
+        f"The rarest label's share is at least {gate.min_label_share}",
+        _min_share_condition(gate.min_label_share),
+    )
+    change = checks.FeatureLabelCorrelationChange(n_top_features=5)
+    change.add_condition_feature_pps_difference_less_than(gate.max_pps_change)
+    features = checks.FeatureDrift(n_top_columns=5)
+    features.add_condition_drift_score_less_than(drift, drift)
+    label = checks.LabelDrift()
+    label.add_condition_drift_score_less_than(drift)
     return [
-        (checks.FeatureLabelCorrelation(n_top_features=5)
-         .add_condition_feature_pps_less_than(gate.max_feature_pps),
-         lambda v: _top(v), gate.max_feature_pps),
-        (checks.ConflictingLabels(n_to_show=5)
-         .add_condition_ratio_of_conflicting_labels_less_or_equal(gate.max_conflicting_share),
-         lambda v: v["percent_of_conflicting_samples"], gate.max_conflicting_share),
-        (checks.ClassImbalance().add_condition(
-            f"The rarest label's share is at least {gate.min_label_share}",
-            _min_share_condition(gate.min_label_share)),
-         lambda v: min(v.values()), gate.min_label_share),
-        (checks.FeatureLabelCorrelationChange(n_top_features=5)
-         .add_condition_feature_pps_difference_less_than(gate.max_pps_change),
-         _pps_change, gate.max_pps_change),
-        (checks.FeatureDrift(n_top_columns=5).add_condition_drift_score_less_than(drift, drift),
-         lambda v: _top({k: d["Drift score"] for k, d in v.items()}), drift),
-        (checks.LabelDrift().add_condition_drift_score_less_than(drift),
-         lambda v: v["Drift score"], drift),
-    ]  # fmt: skip
+        (leakage, _top, gate.max_feature_pps),
+        (conflicts, lambda v: v["percent_of_conflicting_samples"], gate.max_conflicting_share),
+        (balance, lambda v: min(v.values()), gate.min_label_share),
+        (change, _pps_change, gate.max_pps_change),
+        (features, lambda v: _top({k: d["Drift score"] for k, d in v.items()}), drift),
+        (label, lambda v: v["Drift score"], drift),
+    ]
 
 
 def _min_share_condition(minimum: float) -> Callable[[dict], Any]:
@@ -141,8 +147,12 @@ def run_suite(
 
     deepchecks.set_verbosity(logging.WARNING)  # no progress bars in CI logs
     suite = Suite(title, *(check for check, _, _ in checks))
-    outcome = suite.run(train_dataset=train_dataset, test_dataset=test_dataset,
-                        with_display=html is not None, **(predictions or {}))  # fmt: skip
+    outcome = suite.run(
+        train_dataset=train_dataset,
+        test_dataset=test_dataset,
+        with_display=html is not None,
+        **(predictions or {}),
+    )
     if html is not None:
         save_html(outcome, html)
     readers = {id(check): (read, limit) for check, read, limit in checks}

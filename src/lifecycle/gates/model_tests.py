@@ -80,8 +80,16 @@ def thresholds(model: Any, X: pd.DataFrame, y: pd.Series, settings: Settings) ->
     for metric, limit in settings.gates.model.thresholds.items():
         sign = "≤" if metric in LOWER_IS_BETTER else "≥"
         passed = metric_passes(metric, scores[metric], limit)
-        results.append(GateResult(f"holdout {metric}", metric, scores[metric], f"{sign} {limit}",
-                                  passed, {"message": f"{metric} {scores[metric]:.4f} on the holdout"}))  # fmt: skip
+        results.append(
+            GateResult(
+                f"holdout {metric}",
+                metric,
+                scores[metric],
+                f"{sign} {limit}",
+                passed,
+                {"message": f"{metric} {scores[metric]:.4f} on the holdout"},
+            )
+        )
     return results
 
 
@@ -96,9 +104,14 @@ def baseline(model: Any, train: tuple, test: tuple, settings: Settings) -> GateR
     floor = evaluate(dummy, *test, settings)[MAIN_METRIC]
     margin = settings.gates.model.baseline_margin
     message = f"model {ours:.4f} vs baseline (class prior) {floor:.4f}: margin {ours - floor:+.4f}"
-    return GateResult(f"beats the baseline by {margin}", MAIN_METRIC, ours,
-                      round(floor + margin, 6), ours >= floor + margin,
-                      {"baseline": floor, "margin": margin, "message": message})  # fmt: skip
+    return GateResult(
+        f"beats the baseline by {margin}",
+        MAIN_METRIC,
+        ours,
+        round(floor + margin, 6),
+        ours >= floor + margin,
+        {"baseline": floor, "margin": margin, "message": message},
+    )
 
 
 def invariants(model: Any, X: pd.DataFrame) -> list[GateResult]:
@@ -110,14 +123,31 @@ def invariants(model: Any, X: pd.DataFrame) -> list[GateResult]:
     worst_sum = float(np.abs(proba.sum(axis=1) - 1).max()) if proba.size else 0.0
     labels = set(np.unique(model.predict(X.head(1000)))) <= set(model.classes_)
     return [
-        GateResult("output shape", "shape", list(proba.shape), list(expected), proba.shape == expected),
-        GateResult("probabilities within [0, 1]", "min, max", [low, high], [0, 1],
-                   finite and low >= 0 and high <= 1),
-        GateResult("probabilities sum to 1", "largest |sum - 1|", worst_sum, 1e-6,
-                   finite and worst_sum <= 1e-6),
-        GateResult("predictions are known classes", "labels", sorted(map(str, model.classes_)),
-                   "classes_", labels),
-    ]  # fmt: skip
+        GateResult(
+            "output shape", "shape", list(proba.shape), list(expected), proba.shape == expected
+        ),
+        GateResult(
+            "probabilities within [0, 1]",
+            "min, max",
+            [low, high],
+            [0, 1],
+            finite and low >= 0 and high <= 1,
+        ),
+        GateResult(
+            "probabilities sum to 1",
+            "largest |sum - 1|",
+            worst_sum,
+            1e-6,
+            finite and worst_sum <= 1e-6,
+        ),
+        GateResult(
+            "predictions are known classes",
+            "labels",
+            sorted(map(str, model.classes_)),
+            "classes_",
+            labels,
+        ),
+    ]
 
 
 def latency(model: Any, X: pd.DataFrame, settings: Settings) -> GateResult:
@@ -145,9 +175,12 @@ def size(model: Any, settings: Settings) -> GateResult:
 
 
 def evaluation_suite(
-    model: Any, train_df: pd.DataFrame, test_df: pd.DataFrame, settings: Settings,
+    model: Any,
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    settings: Settings,
     out_dir: Path | None,
-) -> list[GateResult]:  # fmt: skip
+) -> list[GateResult]:
     """deepchecks model evaluation: train-test performance (a condition), ROC, confusion
     matrix and calibration (for the HTML report)."""
     from deepchecks.tabular import checks
@@ -155,21 +188,31 @@ def evaluation_suite(
     from lifecycle.gates.integrity import dataset, predictions, run_suite
 
     limit = settings.gates.model.max_train_test_degradation
+    performance = checks.TrainTestPerformance(scorers=[MAIN_METRIC])
+    performance.add_condition_train_test_relative_degradation_less_than(limit)
     chosen = [
-        (checks.TrainTestPerformance(scorers=[MAIN_METRIC])
-         .add_condition_train_test_relative_degradation_less_than(limit), _degradation, limit),
+        (performance, _degradation, limit),
         (checks.RocReport(), None, None),
         (checks.ConfusionMatrixReport(), None, None),
         (checks.CalibrationScore(), None, None),
-    ]  # fmt: skip
+    ]
+    # distinct row labels: deepchecks matches precomputed predictions to rows by index
+    test_df = test_df.set_axis(pd.RangeIndex(len(train_df), len(train_df) + len(test_df)))
     train, test = dataset(train_df, settings), dataset(test_df, settings)
     features = settings.data.features.all
-    static = predictions(model.classes_, train=model.predict_proba(train.data[features]),
-                         test=model.predict_proba(test.data[features]))  # fmt: skip
+    static = predictions(
+        model.classes_,
+        train=model.predict_proba(train.data[features]),
+        test=model.predict_proba(test.data[features]),
+    )
     return run_suite(
-        "Model evaluation", chosen, train_dataset=train, test_dataset=test, predictions=static,
+        "Model evaluation",
+        chosen,
+        train_dataset=train,
+        test_dataset=test,
+        predictions=static,
         html=out_dir / f"{GATE}.html" if out_dir else None,
-    )  # fmt: skip
+    )
 
 
 def _degradation(value: pd.DataFrame) -> float | None:

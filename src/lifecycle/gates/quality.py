@@ -61,9 +61,11 @@ def run_quality(
         theirs = evaluate(model, X, y, settings)
     except (KeyError, ValueError, DataError) as exc:
         return _unscorable(version, exc, settings)
-    results = [_compare(m, ours[m], theirs[m], limit, version)
-               for m, limit in gate.max_regression.items()]  # fmt: skip
-    note = f"champion: version {version} (alias '{gate.champion_alias}'), same holdout of {len(X)} rows"
+    results = [
+        _compare(m, ours[m], theirs[m], limit, version) for m, limit in gate.max_regression.items()
+    ]
+    alias = gate.champion_alias
+    note = f"champion: version {version} (alias '{alias}'), same holdout of {len(X)} rows"
     return GateReport(GATE, gate.mode, tuple(results), note=note)
 
 
@@ -76,11 +78,17 @@ def _compare(metric: str, ours: float, theirs: float, limit: float, version: str
         f"challenger {ours:.4f} vs champion v{version} {theirs:.4f}: {metric} {verb} by "
         f"{max(regression, 0):.4f} (allowed {limit})"
     )
-    details = {"champion": theirs, "champion_version": version, "max_regression": limit,
-               "change": ours - theirs, "message": message}  # fmt: skip
+    details = {
+        "champion": theirs,
+        "champion_version": version,
+        "max_regression": limit,
+        "change": ours - theirs,
+        "message": message,
+    }
     sign = "≤" if lower else "≥"
-    return GateResult(f"{metric} vs champion", metric, ours, f"{sign} {floor:.4f}",
-                      regression <= limit, details)  # fmt: skip
+    return GateResult(
+        f"{metric} vs champion", metric, ours, f"{sign} {floor:.4f}", regression <= limit, details
+    )
 
 
 def _first_run(ours: dict[str, float], settings: Settings) -> GateReport:
@@ -90,10 +98,16 @@ def _first_run(ours: dict[str, float], settings: Settings) -> GateReport:
         "default"
     )
     results = tuple(
-        GateResult(f"{metric} vs champion", metric, ours[metric], None, True,
-                   {"champion": None, "max_regression": limit, "note": note, "message": note})
+        GateResult(
+            f"{metric} vs champion",
+            metric,
+            ours[metric],
+            None,
+            True,
+            {"champion": None, "max_regression": limit, "note": note, "message": note},
+        )
         for metric, limit in gate.max_regression.items()
-    )  # fmt: skip
+    )
     return GateReport(GATE, gate.mode, results, note=note)
 
 
@@ -104,6 +118,12 @@ def _unscorable(version: str, exc: Exception, settings: Settings) -> GateReport:
         f"holdout ({exc}); if the features changed on purpose, set gates.quality.mode to warn "
         "for this run"
     )
-    result = GateResult("champion scores the holdout", "scored", False, True, False,
-                        {"champion_version": version, "message": message})  # fmt: skip
+    result = GateResult(
+        "champion scores the holdout",
+        "scored",
+        False,
+        True,
+        False,
+        {"champion_version": version, "message": message},
+    )
     return GateReport(GATE, gate.mode, (result,))

@@ -133,7 +133,7 @@ def _cell(text: str, limit: int = 300) -> str:
 
 def format_value(value: Any) -> str:
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
@@ -170,6 +170,7 @@ def write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes the file private; reports are for reading
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

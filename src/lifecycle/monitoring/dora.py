@@ -64,10 +64,10 @@ class Dora:
             "since": self.since,
             "deployments": len(self.deployments),
             "deployments_per_week": round(self.per_week, 4),
-            "lead_time_hours_median": _round(self.lead_time_hours),
-            "change_failure_rate": _round(self.change_failure_rate),
+            "lead_time_hours_median": self.lead_time_hours,
+            "change_failure_rate": self.change_failure_rate,
             "failed_deployments": sum(d.rolled_back for d in self.deployments),
-            "time_to_recover_hours_median": _round(self.recovery_hours),
+            "time_to_recover_hours_median": self.recovery_hours,
             "rollbacks": self.rollbacks,
             "details": [asdict(d) for d in self.deployments],
         }
@@ -76,10 +76,6 @@ class Dora:
 def _median(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return statistics.median(known) if known else None
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
 
 
 def parse_time(text: str) -> datetime:
@@ -159,6 +155,8 @@ def _commit_time(commit: str) -> datetime | None:
 def duration(hours: float | None) -> str:
     if hours is None:
         return "n/a"
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
     if hours < 1:
         return f"{hours * 60:.0f} min"
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"

@@ -74,13 +74,19 @@ def inputs_lines(about: dict[str, Any]) -> list[str]:
 
 def to_markdown(outcome: DriftOutcome, about: dict[str, Any]) -> str:
     parts = [f"## Drift check: {TITLES[outcome.status]}", "\n".join(inputs_lines(about))]
-    parts.append(outcome.report.to_markdown())
+    parts.append(outcome.report.to_markdown() if outcome.report.results else _nothing(outcome))
     if outcome.features:
         parts.append("#### Per-feature drift\n\n" + _feature_table(outcome))
     notes = [*about["notes"], *outcome.notes]
     if notes:
         parts.append("Notes:\n\n" + "\n".join(f"- {n}" for n in notes))
     return "\n\n".join(parts) + "\n"
+
+
+def _nothing(outcome: DriftOutcome) -> str:
+    if outcome.status == "off":
+        return "gates.drift.mode is off in params.yaml: nothing was checked."
+    return outcome.report.note
 
 
 def _feature_rows(outcome: DriftOutcome) -> list[list[str]]:
@@ -115,10 +121,13 @@ def to_html(outcome: DriftOutcome, about: dict[str, Any]) -> str:
     notes = [*about["notes"], *outcome.notes]
     body = [
         f"<h1>Drift check: {e(TITLES[outcome.status])}</h1>",
-        "<ul>" + "".join(f"<li>{e(line[2:])}</li>" for line in inputs_lines(about)) + "</ul>",
+        "<ul>"
+        + "".join(f"<li>{e(_plain_text(line))}</li>" for line in inputs_lines(about))
+        + "</ul>",
         f"<p>Mode: <b>{e(outcome.report.mode)}</b>. {e(outcome.report.note)}</p>",
-        _html_table(["", "check", "metric", "value", "threshold", "details"], checks),
     ]
+    if checks:
+        body.append(_html_table(["", "check", "metric", "value", "threshold", "details"], checks))
     if outcome.features:
         body += ["<h2>Per-feature drift</h2>", _html_table(FEATURE_COLUMNS, _feature_rows(outcome))]
     if notes:
@@ -130,6 +139,10 @@ def to_html(outcome: DriftOutcome, about: dict[str, Any]) -> str:
         + "\n".join(body)
         + "\n</body></html>\n"
     )
+
+
+def _plain_text(markdown_line: str) -> str:
+    return markdown_line.removeprefix("- ").replace("**", "").replace("`", "")
 
 
 def _html_table(header: Any, rows: list[list[str]]) -> str:

@@ -7,7 +7,10 @@ intended use and limitations from params.yaml (model.card); deployments from the
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,10 +101,10 @@ def _data(settings: Settings, tags: dict[str, str], params: dict[str, str]) -> s
             f"{params.get('data.train_rows', '?')} train, "
             f"{params.get('data.test_rows', '?')} holdout",
         ),
-        ("numeric features", params.get("features.numeric", ", ".join(data.features.numeric))),
+        ("numeric features", _listed(params.get("features.numeric"), data.features.numeric)),
         (
             "categorical features",
-            params.get("features.categorical", ", ".join(data.features.categorical)),
+            _listed(params.get("features.categorical"), data.features.categorical),
         ),
         ("protected attributes (not features)", ", ".join(data.protected_attributes) or "none"),
         (
@@ -111,6 +114,11 @@ def _data(settings: Settings, tags: dict[str, str], params: dict[str, str]) -> s
         ),
     ]
     return "## Data\n\n" + _table(("", ""), rows)
+
+
+def _listed(logged: str | None, configured: list[str]) -> str:
+    """A run's comma-joined list param (what it trained on), else the configured list."""
+    return ", ".join(logged.split(",") if logged else configured)
 
 
 def _parameters(params: dict[str, str]) -> str:
@@ -163,15 +171,30 @@ def bias_report(run_id: str) -> GateReport | None:
 
     from lifecycle.pr_report import load_reports
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _quiet_downloads():
         try:
-            mlflow.artifacts.download_artifacts(
+            local = mlflow.artifacts.download_artifacts(
                 run_id=run_id, artifact_path="gates/bias.json", dst_path=folder
             )
         except (MlflowException, OSError):
             return None
-        found = [r for r in load_reports(Path(folder) / "gates") if r.gate == "bias"]
+        found = [r for r in load_reports(Path(local).parent) if r.gate == "bias"]
     return found[0] if found else None
+
+
+@contextlib.contextmanager
+def _quiet_downloads() -> Iterator[None]:
+    """No MLflow progress bar for one small file (it would clutter the printed card's log)."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
 
 
 def _limitations(settings: Settings, tags: dict[str, str]) -> str:

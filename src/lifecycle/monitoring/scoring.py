@@ -64,9 +64,11 @@ def default_ref(settings: Settings, window: pd.DataFrame) -> str | None:
 
 
 def probabilities(model: Any, frame: pd.DataFrame, settings: Settings) -> np.ndarray:
+    from lifecycle.monitoring.stats import one_thread
     from lifecycle.train import model_input, positive_proba
 
-    return positive_proba(model, model_input(frame, settings))
+    with one_thread():
+        return positive_proba(model, model_input(frame, settings))
 
 
 def row_probabilities(

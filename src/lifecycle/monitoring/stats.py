@@ -163,8 +163,17 @@ def domain_auc(
     model = HistGradientBoostingClassifier(
         max_iter=50, categorical_features=native or None, early_stopping=False, random_state=seed
     )
-    model.fit(X_fit, y_fit)
-    return float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))
+    with one_thread():
+        model.fit(X_fit, y_fit)
+        return float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))
+
+
+def one_thread() -> Any:
+    """OpenMP on one thread: a small model gains little from more, and on a busy machine (a
+    shared 2-core runner) spinning threads turn a second's work into a minute's."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _encode(

@@ -24,7 +24,7 @@ import pandas as pd
 from lifecycle.errors import DataError
 from lifecycle.settings import Settings
 
-SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
+SUFFIXES = (".jsonl", ".parquet", ".csv")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,6 @@ class Window:
             "corrupt_lines": self.corrupt_lines,
             "unreadable_files": list(self.unreadable_files),
             "invalid_values": self.invalid_values,
-            "notes": list(self.notes),
         }
 
 
@@ -59,10 +58,10 @@ def read_window(
     if not fs.exists(path):
         if must_exist:
             raise DataError(
-                f"{source} not found: pass --current a prediction log folder, a log file or a "
-                f"batch file ({', '.join(SUFFIXES)})"
+                f"{source} not found: give a folder of prediction logs or a file "
+                f"({', '.join(SUFFIXES)})"
             )
-        return Window(pd.DataFrame(), source, notes=(f"no prediction log at {source} yet",))
+        return Window(pd.DataFrame(), source, notes=(f"No prediction log at {source} yet.",))
     files = _files(fs, path) if fs.isdir(path) else [path]
     frames, corrupt, unreadable = [], 0, []
     for name in files:

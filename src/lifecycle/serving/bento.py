@@ -71,9 +71,9 @@ def build(settings: Settings, ref: str, bentofile: Path = BENTOFILE) -> BuildRes
         bento_model = _store_model(settings, version, model_dir, sha256)
         spec = _spec(settings, version, bento_model, sha256, features)
         bento = _build_bento(config, root, spec)
-    client = _client()
-    client.set_model_version_tag(settings.model.name, version, TAG_BENTO, str(bento.tag))
+    client = _client()  # the hash first: alone it is still true; the Bento tag says "built"
     client.set_model_version_tag(settings.model.name, version, TAG_SHA256, sha256)
+    client.set_model_version_tag(settings.model.name, version, TAG_BENTO, str(bento.tag))
     return BuildResult(str(bento.tag), version, bento_model, sha256, bento.path)
 
 
@@ -150,6 +150,7 @@ def _spec(
         max_batch_size=serving.max_batch_size,
         max_latency_ms=serving.max_latency_ms,
         max_body_bytes=serving.max_body_bytes,
+        access_log=serving.access_log,
         prediction_log_sink=serving.prediction_log.sink,
         prediction_log_path=serving.prediction_log.path,
     )

@@ -96,14 +96,20 @@ def start(
 
 
 def foreground(bento_tag: str, host: str, port: int, prediction_log: Path | None = None) -> int:
-    """``bentoml serve <tag>`` attached to this terminal until it ends (Ctrl-C stops it)."""
+    """``bentoml serve <tag>`` attached to this terminal until it ends; its exit code.
+
+    Ctrl-C reaches both processes; a SIGTERM sent to this one is passed on to the server.
+    """
     process = subprocess.Popen(_command(bento_tag, host, port), env=_env(prediction_log))
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
         process.wait(STOP_GRACE_S)
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def wait_ready(server: Server, timeout_s: float) -> None:

@@ -59,6 +59,7 @@ class ServingSpec(Frozen):
     max_batch_size: int = 1000
     max_latency_ms: int = 2000
     max_body_bytes: int = 1_000_000
+    access_log: bool = False
     prediction_log_sink: Literal["jsonl", "parquet", "off"] = "jsonl"
     prediction_log_path: str = "predictions"
 
