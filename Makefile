@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 LIFECYCLE := $(BIN)/lifecycle
 PYTEST_ARGS ?=
 
-.PHONY: help env pipeline test test-fast lint format data clean bench ui
+.PHONY: help env pipeline test test-fast lint format data clean bench ui docs ci environments
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,19 +35,36 @@ data: env ## fetch the DVC-tracked data (dvc pull from the configured remote)
 pipeline: env ## the whole local lifecycle on the embedded defaults
 	$(LIFECYCLE) pipeline
 
-test: env ## all tests (unit, data, model, service, integration)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: env ## all tests but the workflow runs (unit, data, model, service, monitoring, integration)
+	$(BIN)/pytest -m "not workflows" $(PYTEST_ARGS)
 
 test-fast: env ## the tests that start no server
 	$(BIN)/pytest -m "not integration and not slow and not workflows" $(PYTEST_ARGS)
 
-lint: env ## ruff, workflow and action checks
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+lint: env ## ruff, zizmor, GitHub schemas, shellcheck, generated action docs
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/zizmor --offline --persona auditor .github/workflows .github/dependabot.yml actions
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions actions/*/action.yml tests/workflows/standins/*/*/action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(BIN)/shellcheck .ci/run
+	$(BIN)/python scripts/shellcheck_steps.py
+	$(BIN)/python scripts/action_docs.py --check
+
+docs: env ## regenerate actions/*/README.md and docs/actions.md
+	$(BIN)/python scripts/action_docs.py
+
+ci: env ## PR, main, retraining and rollback workflows offline with act (slow)
+	UV="$(abspath $(UV))" $(BIN)/pytest -m workflows tests/workflows $(PYTEST_ARGS)
+
+environments: env ## apply .github/environments.yml (needs GH_TOKEN)
+	$(LIFECYCLE) environments
 
 format: env ## apply ruff's formatting and safe fixes
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+	$(BIN)/ruff format src tests benchmarks scripts
 
 ui: env ## open the MLflow UI on the embedded registry (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000

@@ -26,6 +26,18 @@ from lifecycle.data import write_table
 from lifecycle.datagen import generate
 from lifecycle.settings import Settings, load_settings
 
+
+@pytest.fixture(autouse=True)
+def _dvc_logs_to_live_streams():
+    """DVC binds its log handlers to the streams present at import; pytest swaps them per test."""
+    import sys
+
+    if "dvc" in sys.modules:
+        from lifecycle.commands.pull import route_dvc_logs
+
+        route_dvc_logs()
+
+
 ROOT = Path(__file__).resolve().parents[1]
 REPO_PARAMS = ROOT / "params.yaml"
 SMALL_ROWS = 4000

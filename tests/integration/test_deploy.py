@@ -25,14 +25,12 @@ sys.exit(int(os.environ.get("DEPLOY_EXIT", "0")))
 
 
 @pytest.fixture
-def deployable(params_file, tmp_path, monkeypatch):
+def deployable(params_file, tmp_path, monkeypatch, tracking):
     """A registered version with a recorded Bento, and params whose environments run a command."""
     from mlflow import MlflowClient
 
     from lifecycle.train import train
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_TOKEN", "GH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     script = tmp_path / "recorder.py"
@@ -45,7 +43,9 @@ def deployable(params_file, tmp_path, monkeypatch):
     params = params_file({"environments": environments})
     settings = load_settings(params)
     version = registry.register(settings, train(settings).run_id)
-    MlflowClient().set_model_version_tag(settings.model.name, version, "bento.tag", BENTO)
+    MlflowClient(tracking_uri=tracking, registry_uri=tracking).set_model_version_tag(
+        settings.model.name, version, "bento.tag", BENTO
+    )
     return settings, params, version, tmp_path / "deploys.jsonl"
 
 

@@ -95,6 +95,9 @@ def _read_at(settings: Settings, pointer: Path, commit: str, version: str) -> pd
     """The data file as it was at ``commit``, through DVC (cache first, then the remote)."""
     import dvc.api
 
+    from lifecycle.commands.pull import route_dvc_logs
+
+    route_dvc_logs()
     root = Path(_git(pointer.parent, "rev-parse", "--show-toplevel") or pointer.parent)
     relative = settings.data.path.resolve().relative_to(root.resolve()).as_posix()
     try:
