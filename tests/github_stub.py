@@ -1,6 +1,7 @@
 """A small stand-in for GitHub's REST API on loopback, recording every request it receives.
 
-It keeps just enough state (issue comments, environments, branch policies, deployments) for the
+It keeps just enough state (issues and their comments, environments, branch policies, deployments,
+workflow dispatches) for the
 calls `lifecycle` makes, and answers 401 to a request without the expected token, so the tests
 check both what was sent and that it was authenticated.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +34,8 @@ class State:
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)
     policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     deployments: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
     users: dict[str, int] = field(default_factory=lambda: {"alice": 101, "owner": 7})
     teams: dict[str, int] = field(default_factory=lambda: {"acme/reviewers": 555})
@@ -79,6 +83,36 @@ def _routes(state: State):
                     return 200, comment
         return 404, {"message": "Not Found"}
 
+    def list_issues(m, body, query):
+        wanted = set(filter(None, query.get("labels", "").split(",")))
+        state_ = query.get("state", "open")
+        found = [
+            issue for issue in state.issues
+            if (state_ == "all" or issue["state"] == state_)
+            and wanted <= {label["name"] for label in issue["labels"]}
+        ]  # fmt: skip
+        page, per = int(query.get("page", 1)), int(query.get("per_page", 30))
+        return 200, found[(page - 1) * per : page * per]
+
+    def add_issue(m, body, query):
+        number = 100 + len(state.issues)  # apart from the pull requests the tests use
+        issue = {"number": number, "title": body["title"], "body": body.get("body", ""),
+                 "state": "open", "labels": [{"name": n} for n in body.get("labels", [])],
+                 "html_url": f"https://github.test/issues/{number}"}  # fmt: skip
+        state.issues.append(issue)
+        return 201, issue
+
+    def edit_issue(m, body, query):
+        for issue in state.issues:
+            if issue["number"] == int(m["number"]):
+                issue.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
+                return 200, issue
+        return 404, {"message": "Not Found"}
+
+    def dispatch(m, body, query):
+        state.dispatches.append({"workflow": m["workflow"], **body})
+        return 204, None
+
     def put_environment(m, body, query):
         state.environments[m["env"]] = body
         return 200, {"name": m["env"]}
@@ -114,6 +148,10 @@ def _routes(state: State):
         ("GET", repo + r"/issues/(?P<number>\d+)/comments$", list_comments),
         ("POST", repo + r"/issues/(?P<number>\d+)/comments$", add_comment),
         ("PATCH", repo + r"/issues/comments/(?P<id>\d+)$", edit_comment),
+        ("GET", repo + r"/issues$", list_issues),
+        ("POST", repo + r"/issues$", add_issue),
+        ("PATCH", repo + r"/issues/(?P<number>\d+)$", edit_issue),
+        ("POST", repo + r"/actions/workflows/(?P<workflow>[^/]+)/dispatches$", dispatch),
         ("PUT", env + r"$", put_environment),
         ("GET", env + r"/deployment-branch-policies$", list_policies),
         ("POST", env + r"/deployment-branch-policies$", add_policy),
@@ -132,7 +170,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         path, _, raw_query = self.path.partition("?")
-        query = dict(p.split("=", 1) for p in raw_query.split("&") if "=" in p)
+        query = dict(urllib.parse.parse_qsl(raw_query))
+        path = urllib.parse.unquote(path)
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
         auth = self.headers.get("Authorization", "")

@@ -33,6 +33,7 @@ VERBS = (
     "rollback",
     "history",
     "drift",
+    "alert",
     "card",
     "dora",
     "pipeline",

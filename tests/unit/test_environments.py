@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from github_stub import TOKEN, GitHubStub
 
+from github_stub import TOKEN, GitHubStub
 from lifecycle import cli
 
 ROOT = Path(__file__).resolve().parents[2]

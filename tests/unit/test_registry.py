@@ -252,6 +252,10 @@ def test_verbs_register_promote_rollback_history(model, tmp_path, monkeypatch, c
     assert "nothing changed" in out
     assert "| rollback | prod | 2 | 1 | octocat | broken |" in out
     written = outputs.read_text()
-    assert "version<<" in written and "changed<<" in written
+    assert "version<<" in written and "changed<<" in written and "model-card<<" in written
+    card = Path("reports/model-card-v2.md").read_text(encoding="utf-8")
+    assert card.startswith("# ") and settings.model.name in card
+    logged = MlflowClient().download_artifacts(runs[1], "model-card.md", str(tmp_path))
+    assert Path(logged).read_text(encoding="utf-8") == card
     assert registry.aliases(settings)["prod"] == "1"
     assert cli.main(["promote", *params, "--env", "qa"]) == 2

@@ -3,20 +3,28 @@
 One snapshot of the repository (with its default data) and one registry serve the whole module,
 in order, as a real repository and its persistent registry would: a deploy without a registry
 stops at once, a pull request passes, a bad-data pull request fails, a push to main reaches prod,
-retraining registers a challenger and promotes it, and a rollback restores the previous prod
-version and is a no-op the second time.
+retraining registers a challenger and promotes it, a rollback restores the previous prod
+version and is a no-op the second time, drifted traffic to prod opens one drift issue and
+dispatches retraining, a failed drift run opens an incident issue, and `history` and `dora`
+show what the runs did.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import shutil
+import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
-from actrunner import MlflowServer, Result, Snapshot, find_uv, free_port
+from actrunner import BIN, MlflowServer, Result, Snapshot, find_uv, free_port
 
 from github_stub import TOKEN, GitHubStub
+from lifecycle.datagen import DRIFTED_COLUMNS, generate
 from lifecycle.pr_report import MARKER
+from lifecycle.settings import load_settings
 
 pytestmark = [pytest.mark.workflows, pytest.mark.integration, pytest.mark.slow]
 
@@ -24,10 +32,11 @@ BAD_ROWS = 30_000  # as many rows as the default data: only the missing values d
 MODEL = "credit-default"
 
 
-def ci_params() -> dict:
-    """Free loopback ports for the deployed servers, and a short load test."""
+def ci_params(predictions: Path) -> dict:
+    """Free loopback ports for the deployed servers, a short load test, and one prediction log
+    outside the runs' workspaces (as a real deployment would log to a bucket)."""
     return {
-        "serving": {"port": free_port()},
+        "serving": {"port": free_port(), "prediction_log": {"path": str(predictions)}},
         "gates": {"loadtest": {"users": 4, "spawn_rate": 4, "duration_s": 5}},
         "environments": {
             env: {"deploy": {"target": "local", "port": free_port()}}
@@ -73,11 +82,45 @@ class CI:
         )
         return [json.loads(value) for _, value in stamped]
 
-    def served_version(self, environment: str) -> str:
+    def served_url(self, environment: str) -> str:
         state = self.snapshot.state / "deployments" / f"{environment}.json"
-        port = json.loads(state.read_text())["port"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metadata/", timeout=10) as answer:
+        return f"http://127.0.0.1:{json.loads(state.read_text())['port']}"
+
+    def served_version(self, environment: str) -> str:
+        url = f"{self.served_url(environment)}/metadata/"
+        with urllib.request.urlopen(url, timeout=10) as answer:
             return str(json.load(answer)["model_version"])
+
+    def send_traffic(self, environment: str, frame) -> None:
+        """POST the frame's feature columns to the environment's server, 200 rows a request."""
+        settings = load_settings(self.snapshot.folder / "params.yaml")
+        rows = frame[list(settings.data.features.all)].to_dict("records")
+        rows = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        for start in range(0, len(rows), 200):
+            body = json.dumps({"records": rows[start : start + 200]}).encode()
+            request = urllib.request.Request(
+                f"{self.served_url(environment)}/predict_batch",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                assert answer.status == 200
+
+    def cli(self, *args: str) -> str:
+        """`lifecycle <args>` in the snapshot, against the workflows' registry."""
+        env = {"MLFLOW_TRACKING_URI": self.server.url, "PATH": str(BIN)}
+        done = subprocess.run(
+            [str(BIN / "lifecycle"), *args], cwd=self.snapshot.folder, env=env,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+
+def _plain(value):
+    """JSON-ready: NaN is null, numpy scalars are Python numbers."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +129,8 @@ def ci(tmp_path_factory):
         pytest.fail("uv not found: run `make ci`, which installs it, or put uv on PATH")
     base = tmp_path_factory.mktemp("ci")
     with MlflowServer(base / "mlflow") as server, GitHubStub() as github:
-        snapshot = Snapshot.create(base / "repo", base / "state", ci_params())
+        params = ci_params(base / "state" / "predictions")
+        snapshot = Snapshot.create(base / "repo", base / "state", params)
         try:
             yield CI(snapshot, server, github)
         finally:
@@ -148,6 +192,7 @@ def test_push_to_main_deploys_one_version_through_dev_staging_and_prod(ci):
     bento = ci.client().get_model_version(MODEL, version).tags["bento.tag"]
     assert bento.startswith(MODEL)
     assert {ci.served_version(env) for env in ("dev", "staging", "prod")} == {version}
+    assert "Success - Main DORA metrics" in result.log  # the run's summary shows them
 
 
 def test_retraining_registers_a_challenger_and_promotes_it(ci):
@@ -181,3 +226,49 @@ def test_rollback_restores_the_previous_prod_version_and_a_rerun_changes_nothing
     assert len(ci.history()) == entries
     assert ci.aliases()["prod"] == previous
     assert ci.served_version("prod") == previous
+
+
+def test_drifted_traffic_opens_one_issue_and_dispatches_retraining(ci):
+    predictions = ci.snapshot.state / "predictions"
+    shutil.rmtree(predictions)  # the window starts now: forget the load tests' random records
+    ci.send_traffic("prod", generate(3000, seed=7, problems="drift"))
+    dispatch = {"inputs": {"current": "", "retrain": "true"}}
+
+    first = ci.run("drift.yml", "workflow_dispatch", dispatch)
+    assert first.code == 0, explain(first)
+    drift = json.loads(ci.artifact("drift-report", "drift.json"))
+    assert set(drift["drifted_features"]) == set(DRIFTED_COLUMNS)
+    [issue] = ci.github.state.issues
+    assert [label["name"] for label in issue["labels"]] == ["lifecycle-drift"]
+    assert "income" in issue["body"]
+    [retrain] = ci.github.state.dispatches
+    assert (retrain["workflow"], retrain["ref"]) == ("retrain.yml", "main")
+    assert retrain["inputs"]["reason"].startswith("drift: ")
+
+    again = ci.run("drift.yml", "workflow_dispatch", dispatch)
+    assert again.code == 0, explain(again)
+    assert len(ci.github.state.issues) == 1  # updated in place, never a duplicate
+    assert len(ci.github.state.comments[issue["number"]]) == 1
+    assert len(ci.github.state.dispatches) == 2
+    assert not again.job_succeeded("Incident")  # skipped: the check itself worked
+
+
+def test_a_failed_drift_run_opens_an_incident_issue(ci):
+    missing = str(ci.snapshot.state / "no-such-logs")
+    result = ci.run("drift.yml", "workflow_dispatch", {"inputs": {"current": missing}})
+    assert result.code != 0
+    assert result.job_failed("Drift check"), explain(result)
+    assert result.job_succeeded("Incident"), explain(result)
+    incidents = [
+        i for i in ci.github.state.issues if i["labels"] == [{"name": "lifecycle-incident"}]
+    ]
+    assert len(incidents) == 1 and "drift check itself failed" in incidents[0]["body"]
+
+
+def test_history_and_dora_show_what_the_workflows_did(ci):
+    history = ci.cli("history", "--env", "prod")
+    assert "rollback" in history and "bad release" in history and "ci-tester" in history
+    dora = json.loads(ci.cli("dora", "--env", "prod", "--format", "json"))
+    assert dora["deployments"] >= 2
+    assert dora["failed_deployments"] >= 1  # the retrained release was rolled back
+    assert dora["change_failure_rate"] > 0 and dora["rollbacks"] >= 1

@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import os
 
     from lifecycle import github, registry
     from lifecycle.errors import UsageError
@@ -38,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
     write_text(args.reports / "dora.json", body)
     write_text(args.reports / "dora.md", markdown)
     if args.format == "json":
-        print(body, end="")
-    github.append_summary(markdown)
+        print(body, end="")  # stdout stays pure JSON; the Markdown goes to a job summary only
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            github.append_summary(markdown)
+    else:
+        github.append_summary(markdown)
     github.set_output("deployments", str(len(found.deployments)))
     rate = found.change_failure_rate
     github.set_output("change-failure-rate", "" if rate is None else f"{rate:.4f}")

@@ -1,8 +1,13 @@
-"""Verb `register`: register a training run's model as a new version; alias `candidate`."""
+"""Verb `register`: register a training run's model as a new version; alias `candidate`.
+
+The version's model card is written next to the gate reports (reports/model-card-v<N>.md) and
+logged to the training run as `model-card.md`, so every registered version has one.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 HELP = "Register a training run's model (refused if an enforced gate failed); alias candidate."
 
@@ -10,6 +15,9 @@ HELP = "Register a training run's model (refused if an enforced gate failed); al
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-id", help="the training run (default: the latest finished training run)"
+    )
+    parser.add_argument(
+        "--reports", type=Path, default=Path("reports"), help="where the model card is written"
     )
 
 
@@ -26,4 +34,31 @@ def run(args: argparse.Namespace) -> int:
     github.set_output("version", version)
     github.set_output("run-id", run_id)
     github.set_output("model-uri", uri)
+    card = _model_card(settings, version, run_id, args.reports)
+    if card:
+        github.set_output("model-card", str(card))
     return 0
+
+
+def _model_card(settings, version: str, run_id: str, reports: Path) -> Path | None:
+    """Write and log the card; a failure here is a warning: the version is registered."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from lifecycle import github
+    from lifecycle.errors import LifecycleError
+    from lifecycle.gates.result import write_text
+    from lifecycle.monitoring.modelcard import build_card
+
+    try:
+        number, card = build_card(settings, version)
+        path = reports / f"model-card-v{number}.md"
+        write_text(path, card)
+        MlflowClient().log_text(run_id, card, "model-card.md")
+    except (LifecycleError, MlflowException, OSError) as exc:
+        message = f"model card of version {version} not written ({exc}); `lifecycle card` retries"
+        github.warning(message)
+        print(f"warning: {message}")
+        return None
+    print(f"model card: {path} (and model-card.md in run {run_id})")
+    return path
