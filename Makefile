@@ -69,8 +69,11 @@ format: env ## apply ruff's formatting and safe fixes
 ui: env ## open the MLflow UI on the embedded registry (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
 
-bench: env ## the benchmarks (figures, no thresholds)
+bench: env ## the benchmarks: pipeline, gates, serving, drift (figures, no thresholds; about 4 minutes)
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_gates.py
+	$(BIN)/python benchmarks/bench_serving.py
+	$(BIN)/python benchmarks/bench_drift.py
 
 clean: ## remove local state (embedded registry, reports, bentos, environment)
 	rm -rf mlruns reports predictions .bentoml .venv .tools .pytest_cache
