@@ -180,8 +180,12 @@ class Snapshot:
         variables: dict[str, str],
         secrets: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
+        actions: dict[str, Path] | None = None,
     ) -> Result:
-        """Run one workflow under act; the log is also kept in ``state/act-<n>-<workflow>.log``."""
+        """Run one workflow under act; the log is also kept in ``state/act-<n>-<workflow>.log``.
+
+        ``actions`` maps ``owner/name@ref`` to a local folder that act uses for that repository.
+        """
         uv = find_uv()
         if uv is None:
             raise RuntimeError("uv not found: run `make ci` (it installs uv) or put uv on PATH")
@@ -195,6 +199,8 @@ class Snapshot:
         ]  # fmt: skip
         for repo, sha in sorted(pinned_actions()):
             command += ["--local-repository", f"{repo}@{sha}={STANDINS / repo}"]
+        for ref, folder in (actions or {}).items():
+            command += ["--local-repository", f"{ref}={folder}"]
         for name, value in variables.items():
             command += ["--var", f"{name}={value}"]
         for name, value in (env or {}).items():  # e.g. GITHUB_API_URL, which act sets itself

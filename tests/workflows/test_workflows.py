@@ -6,20 +6,21 @@ stops at once, a pull request passes, a bad-data pull request fails, a push to m
 retraining registers a challenger and promotes it, a rollback restores the previous prod
 version and is a no-op the second time, drifted traffic to prod opens one drift issue and
 dispatches retraining, a failed drift run opens an incident issue, and `history` and `dora`
-show what the runs did.
+show what the runs did. Last, another repository uses the composite actions by reference.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
-from actrunner import BIN, MlflowServer, Result, Snapshot, find_uv, free_port
+from actrunner import BIN, ROOT, MlflowServer, Result, Snapshot, find_uv, free_port
 
 from github_stub import TOKEN, GitHubStub
 from lifecycle.datagen import DRIFTED_COLUMNS, generate
@@ -272,3 +273,61 @@ def test_history_and_dora_show_what_the_workflows_did(ci):
     assert dora["deployments"] >= 2
     assert dora["failed_deployments"] >= 1  # the retrained release was rolled back
     assert dora["change_failure_rate"] > 0 and dora["rollbacks"] >= 1
+
+
+CONSUMER_WORKFLOW = """\
+name: train
+on: push
+permissions: {}
+jobs:
+  train:
+    name: Train with the template's actions
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+        with:
+          persist-credentials: false
+      - uses: acme/lifecycle/actions/setup@v1
+      - uses: acme/lifecycle/actions/data-tests@v1
+      - uses: acme/lifecycle/actions/train@v1
+        id: train
+      - name: Show the run
+        env:
+          RUN_ID: ${{ steps.train.outputs.run-id }}
+        run: echo "trained run $RUN_ID"
+"""
+
+
+def test_the_actions_work_from_another_repository(tmp_path):
+    """A repository with only its settings, contract and data uses the actions by reference
+    (`acme/lifecycle/actions/<step>@v1`, served by act from a copy of this repository): setup
+    installs the package into the action's own checkout and the steps read the caller's files."""
+    template = Snapshot.create(tmp_path / "template", tmp_path / "template-state")
+    consumer = Snapshot(tmp_path / "consumer", tmp_path / "state")
+    consumer.state.mkdir(parents=True)
+    (consumer.folder / "contracts").mkdir(parents=True)
+    shutil.copy(ROOT / "src/lifecycle/contracts/credit.yaml", consumer.folder / "contracts")
+    (consumer.folder / "params.yaml").write_text(
+        (ROOT / "params.yaml").read_text().replace("src/lifecycle/contracts/", "contracts/")
+    )
+    (consumer.folder / ".github/workflows").mkdir(parents=True)
+    (consumer.folder / ".github/workflows/train.yml").write_text(CONSUMER_WORKFLOW)
+    subprocess.run(
+        [str(BIN / "lifecycle"), "generate", "--rows", "5000", "--seed", "3"],
+        cwd=consumer.folder, check=True, capture_output=True,
+    )  # fmt: skip
+    consumer.git("init", "-q", "-b", "main")
+    consumer.commit("a project that uses the template's actions")
+
+    result = consumer.act(
+        "train.yml", "push", {"ref": "refs/heads/main"}, {},
+        actions={"acme/lifecycle@v1": template.folder},
+    )  # fmt: skip
+    assert result.code == 0, explain(result)
+    assert "5000 rows, 17 columns" in result.log  # the caller's data, checked by its contract
+    assert "on 4000 rows" in result.log  # trained on the caller's split
+    assert re.search(r"trained run [0-9a-f]{32}", result.log), explain(result)
+    assert not (consumer.folder / ".venv").exists()  # installed in the action's checkout
