@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 LIFECYCLE := $(BIN)/lifecycle
 PYTEST_ARGS ?=
 
-.PHONY: help env pipeline test test-fast lint format data clean bench ui docs ci environments
+.PHONY: help env pipeline test test-faults test-deploy test-fast lint format data clean bench ui docs ci environments
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,15 +35,22 @@ data: env ## fetch the DVC-tracked data (dvc pull from the configured remote)
 pipeline: env ## the whole local lifecycle on the embedded defaults
 	$(LIFECYCLE) pipeline
 
-test: env ## all tests but the workflow runs (unit, data, model, service, monitoring, integration)
-	$(BIN)/pytest -m "not workflows" $(PYTEST_ARGS)
+test: env ## all tests but the workflow runs and the fault family (unit, data, model, service, ...)
+	$(BIN)/pytest -m "not workflows and not faults" $(PYTEST_ARGS)
+
+test-faults: env ## the fault family: registry killed and raced, corrupted remote, failed deploys
+	$(BIN)/pytest -m faults $(PYTEST_ARGS)
+
+test-deploy: env ## target ssh against a real sshd, nginx and supervisord on loopback
+	$(BIN)/pytest -m deploy $(PYTEST_ARGS)
 
 test-fast: env ## the tests that start no server
-	$(BIN)/pytest -m "not integration and not slow and not workflows" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not integration and not slow and not workflows and not faults" $(PYTEST_ARGS)
 
-lint: env ## ruff, zizmor, GitHub schemas, shellcheck, generated action docs
+lint: env ## ruff, mypy, zizmor, GitHub schemas, shellcheck, generated action docs
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/zizmor --offline --persona auditor .github/workflows .github/dependabot.yml actions
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout .github/workflows/*.yml
@@ -69,11 +76,12 @@ format: env ## apply ruff's formatting and safe fixes
 ui: env ## open the MLflow UI on the embedded registry (http://127.0.0.1:5000)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
 
-bench: env ## the benchmarks: pipeline, gates, serving, drift (figures, no thresholds; about 4 minutes)
+bench: env ## the benchmarks: pipeline, gates, serving, drift, batch scoring (figures, no thresholds; about 6 minutes)
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_gates.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_drift.py
+	$(BIN)/python benchmarks/bench_score.py
 
 clean: ## remove local state (embedded registry, reports, bentos, environment)
 	rm -rf mlruns reports predictions .bentoml .venv .tools .pytest_cache

@@ -71,9 +71,9 @@ DRIFT = (
 import json, resource, sys, tempfile, time
 from pathlib import Path
 from lifecycle.settings import load_settings
-from lifecycle.data import features_and_target
-from lifecycle.datagen import generate
-from lifecycle.train import build_pipeline, model_input
+from lifecycle.data.dataset import features_and_target
+from lifecycle.data.generator import generate
+from lifecycle.training.model import build_pipeline, model_input
 from lifecycle.monitoring import drift_report, stats
 from lifecycle.monitoring.drift import check_drift
 from lifecycle.monitoring.reference import Reference
@@ -123,8 +123,8 @@ PREPARE = """
 import sys, time
 from pathlib import Path
 import pandas as pd
-from lifecycle.data import write_table
-from lifecycle.datagen import generate
+from lifecycle.data.dataset import write_table
+from lifecycle.data.generator import generate
 rows, folder, log_format = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 started = time.perf_counter()
 write_table(generate(rows, seed=1), folder / "reference.parquet")

@@ -85,14 +85,14 @@ def pandas_checks(frame: Any, settings: Any, contract: Any) -> dict[str, bool]:
 
 def child(kind: str, rows: int, repeat: int, params: str) -> dict[str, Any]:
     started = time.perf_counter()
-    from lifecycle.datagen import generate
+    from lifecycle.data.generator import generate
     from lifecycle.gates.contract import load_contract
     from lifecycle.settings import load_settings
 
     settings = load_settings(params)
     if kind == "model+bias":
         return _model_and_bias(settings, repeat, started)
-    from lifecycle.gates.data_tests import run_data_tests
+    from lifecycle.gates.data import run_data_tests
 
     if kind != "pandas":
         import great_expectations.expectations  # noqa: F401 (timed with the imports)
@@ -132,12 +132,12 @@ def _model_and_bias(settings: Any, repeat: int, started: float) -> dict[str, Any
     import deepchecks.tabular.checks  # noqa: F401 (timed with the imports)
     import fairlearn.metrics  # noqa: F401
 
-    from lifecycle.data import features_and_target, load_dataset, split
-    from lifecycle.datagen import generate
+    from lifecycle.data.dataset import features_and_target, load_dataset, split
+    from lifecycle.data.generator import generate
     from lifecycle.gates.bias import run_bias
     from lifecycle.gates.contract import load_contract
-    from lifecycle.gates.model_tests import run_model_tests
-    from lifecycle.train import build_pipeline, model_input
+    from lifecycle.gates.model import run_model_tests
+    from lifecycle.training.model import build_pipeline, model_input
 
     imported = time.perf_counter() - started
     path = settings.data.path

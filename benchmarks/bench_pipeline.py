@@ -27,7 +27,8 @@ import time
 t = time.perf_counter()
 import pandas as pd
 from lifecycle.settings import load_settings
-from lifecycle import data, train
+from lifecycle.data import dataset as data
+from lifecycle.training import model as train
 s = load_settings({params!r})
 df = data.load_dataset(s)
 tr, te = data.split(df, s)
@@ -63,14 +64,15 @@ def main() -> int:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}/mlflow.db"
 
     started = time.perf_counter()
-    from lifecycle import cli, pipeline
+    from lifecycle import cli
+    from lifecycle.commands import VERBS, pipeline
 
     for module in ("mlflow", "sklearn.ensemble", "great_expectations", "deepchecks.tabular"):
         __import__(module)
     imports = time.perf_counter() - started
 
     skip = {s for s in args.skip.split(",") if s}
-    steps = pipeline.plan(cli.VERBS, skip)
+    steps = pipeline.plan(VERBS, skip)
     result = pipeline.run_steps(steps, args.params, cli.main)
     result.steps.insert(0, pipeline.StepTiming("imports", imports, 0))
     total = time.perf_counter() - started

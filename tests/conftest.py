@@ -2,10 +2,11 @@
 
 - ``small_df``: a fresh copy of a small generated frame (SMALL_ROWS rows, seed SMALL_SEED).
 - ``small_parquet``: that frame written to ``tmp_path/data/credit.parquet``.
-- ``params_file(overrides=None, *, remove=(), name="params.yaml")``: writes the repository's
-  params.yaml, deep-merged with ``overrides`` and with the dotted keys in ``remove`` deleted, to
-  ``tmp_path`` and returns its path. Unless overridden, ``data.path`` points at ``small_parquet``
-  and relative paths to repository files (the data contract) are made absolute.
+- ``params_file(overrides=None, *, remove=(), name="params.yaml")``: writes the tests' own
+  settings (tests/fixtures/params.yaml, never the repository's), deep-merged with ``overrides``
+  and with the dotted keys in ``remove`` deleted, to ``tmp_path`` and returns its path. Unless
+  overridden, ``data.path`` points at ``small_parquet`` and the contract at the tests' own copy
+  (tests/fixtures/contract.yaml): the tests pass whatever data the repository is adapted to.
 - ``settings``: ``load_settings(params_file())``; ``settings.source`` is the file to pass as
   ``--params`` to ``lifecycle.cli.main``.
 - ``data_file(frame, name="batch.parquet")``: writes any frame (.parquet or .csv) to ``tmp_path``.
@@ -13,7 +14,7 @@
 
 from __future__ import annotations
 
-import copy
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from lifecycle.data import write_table
-from lifecycle.datagen import generate
+from fixtures import credit_params
+from lifecycle.data.dataset import write_table
+from lifecycle.data.generator import generate
 from lifecycle.settings import Settings, load_settings
+
+# every `mlflow server` a test starts: no background job runner and Huey consumers (seven extra
+# processes per server, for features no test uses)
+os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 
 
 @pytest.fixture(autouse=True)
@@ -33,13 +39,11 @@ def _dvc_logs_to_live_streams():
     import sys
 
     if "dvc" in sys.modules:
-        from lifecycle.commands.pull import route_dvc_logs
+        from lifecycle.data.dvc import route_dvc_logs
 
         route_dvc_logs()
 
 
-ROOT = Path(__file__).resolve().parents[1]
-REPO_PARAMS = ROOT / "params.yaml"
 SMALL_ROWS = 4000
 SMALL_SEED = 7
 
@@ -75,12 +79,7 @@ def params_file(tmp_path: Path, small_parquet: Path) -> Callable[..., Path]:
         remove: Iterable[str] = (),
         name: str = "params.yaml",
     ) -> Path:
-        raw = yaml.safe_load(REPO_PARAMS.read_text(encoding="utf-8"))
-        raw["data"]["path"] = str(small_parquet)
-        contract = Path(raw["gates"]["data"]["contract"])
-        if not contract.is_absolute():
-            raw["gates"]["data"]["contract"] = str(ROOT / contract)
-        raw = deep_merge(raw, overrides or {})
+        raw = credit_params(small_parquet, overrides)
         for dotted in remove:
             *parents, last = dotted.split(".")
             section = raw
@@ -97,17 +96,6 @@ def params_file(tmp_path: Path, small_parquet: Path) -> Callable[..., Path]:
 @pytest.fixture
 def settings(params_file: Callable[..., Path]) -> Settings:
     return load_settings(params_file())
-
-
-def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``overrides`` applied: nested mappings merge, anything else replaces."""
-    merged = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 # --- MLflow tracking store (owner: train) ----------------------------------------------------

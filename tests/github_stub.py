@@ -1,9 +1,16 @@
 """A small stand-in for GitHub's REST API on loopback, recording every request it receives.
 
 It keeps just enough state (issues and their comments, environments, branch policies, deployments,
-workflow dispatches) for the
-calls `lifecycle` makes, and answers 401 to a request without the expected token, so the tests
-check both what was sent and that it was authenticated.
+workflow dispatches, runs' approvals) for the calls `lifecycle` makes, and answers 401 to a
+request without the expected token, so the tests check both what was sent and that it was
+authenticated.
+
+Like a real repository, comments carry their author: those the token writes are by
+``github-actions[bot]``. Calls listed in ``state.forbidden`` answer 403, as GitHub does when a
+fork's pull request writes a comment or a job lacks a permission. The repository starts set up
+as docs/workflows.md says: ``prod`` exists with the owner as its required reviewer and protected
+branches only; GET on an environment answers in GitHub's shape (``protection_rules``,
+``deployment_branch_policy``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 TOKEN = "test-token"
+BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+PROTECTED_PROD = {
+    "wait_timer": 0,
+    "prevent_self_review": False,
+    "reviewers": [{"type": "User", "id": 7}],
+    "deployment_branch_policy": {"protected_branches": True, "custom_branch_policies": False},
+}
 
 
 @dataclass
@@ -31,15 +45,23 @@ class Recorded:
 class State:
     requests: list[Recorded] = field(default_factory=list)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    environments: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"prod": dict(PROTECTED_PROD)}
+    )
     policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     deployments: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
     dispatches: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    # workflow run id -> its review history (GET .../actions/runs/{id}/approvals), in GitHub's
+    # shape: [{"state": "approved", "environments": [{"name": ...}], "user": {"login": ...}}]
+    approvals: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=lambda: {"alice": 101, "owner": 7})
     teams: dict[str, int] = field(default_factory=lambda: {"acme/reviewers": 555})
     next_id: int = 1000
+    # (method, path pattern) the token may not call: answered 403, as GitHub answers a fork's
+    # pull-request token that writes a comment, or a job without the permission a call needs
+    forbidden: list[tuple[str, str]] = field(default_factory=list)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -70,7 +92,7 @@ def _routes(state: State):
         return 200, comments[(page - 1) * per : page * per]
 
     def add_comment(m, body, query):
-        comment = {"id": state.new_id(), "body": body["body"]}
+        comment = {"id": state.new_id(), "body": body["body"], "user": dict(BOT)}
         comment["html_url"] = f"https://github.test/pr/{m['number']}#c{comment['id']}"
         state.comments.setdefault(int(m["number"]), []).append(comment)
         return 201, comment
@@ -117,6 +139,25 @@ def _routes(state: State):
         state.environments[m["env"]] = body
         return 200, {"name": m["env"]}
 
+    def get_environment(m, body, query):
+        spec = state.environments.get(m["env"])
+        if spec is None:
+            return 404, {"message": "Not Found"}
+        rules = []
+        if spec.get("wait_timer"):
+            rules.append({"id": 1, "type": "wait_timer", "wait_timer": spec["wait_timer"]})
+        if spec.get("reviewers"):
+            rules.append({
+                "id": 2, "type": "required_reviewers",
+                "prevent_self_review": spec.get("prevent_self_review", False),
+                "reviewers": [{"type": r["type"], "reviewer": {"id": r["id"]}}
+                              for r in spec["reviewers"]],
+            })  # fmt: skip
+        if spec.get("deployment_branch_policy"):
+            rules.append({"id": 3, "type": "branch_policy"})
+        return 200, {"name": m["env"], "can_admins_bypass": True, "protection_rules": rules,
+                     "deployment_branch_policy": spec.get("deployment_branch_policy")}  # fmt: skip
+
     def list_policies(m, body, query):
         policies = state.policies.get(m["env"], [])
         return 200, {"total_count": len(policies), "branch_policies": policies}
@@ -140,6 +181,9 @@ def _routes(state: State):
         state.statuses.append({"deployment_id": int(m["id"]), **body})
         return 201, {"id": state.new_id(), **body}
 
+    def list_approvals(m, body, query):
+        return 200, state.approvals.get(int(m["run"]), [])
+
     env = repo + r"/environments/(?P<env>[^/]+)"
     return [
         ("GET", repo + r"$", get_repo),
@@ -153,11 +197,13 @@ def _routes(state: State):
         ("PATCH", repo + r"/issues/(?P<number>\d+)$", edit_issue),
         ("POST", repo + r"/actions/workflows/(?P<workflow>[^/]+)/dispatches$", dispatch),
         ("PUT", env + r"$", put_environment),
+        ("GET", env + r"$", get_environment),
         ("GET", env + r"/deployment-branch-policies$", list_policies),
         ("POST", env + r"/deployment-branch-policies$", add_policy),
         ("DELETE", env + r"/deployment-branch-policies/(?P<id>\d+)$", delete_policy),
         ("POST", repo + r"/deployments$", add_deployment),
         ("POST", repo + r"/deployments/(?P<id>\d+)/statuses$", add_status),
+        ("GET", repo + r"/actions/runs/(?P<run>\d+)/approvals$", list_approvals),
     ]
 
 
@@ -179,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, answer = 404, {"message": f"no route for {self.command} {path}"}
         if auth != f"Bearer {TOKEN}":
             status, answer = 401, {"message": "Bad credentials"}
+        elif any(m == self.command and re.search(p, path) for m, p in self.state.forbidden):
+            status, answer = 403, {"message": "Resource not accessible by integration"}
         else:
             for method, pattern, handler in self.routes:
                 match = re.match(pattern + "$" if not pattern.endswith("$") else pattern, path)

@@ -7,8 +7,9 @@ and, when one is close, the key that was probably meant.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from lifecycle.errors import ConfigError
 
 DEFAULT_PARAMS = Path("params.yaml")
+BOOL_TAG = "tag:yaml.org,2002:bool"
 
 Mode = Literal["enforce", "warn", "off"]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -44,7 +46,8 @@ class Features(Section):
 class DataSettings(Section):
     path: Path = Path("data/credit.parquet")
     target: str = "default"
-    positive_label: int | str = 1
+    # bool first: a YAML true/false stays a bool, so a text target can say to quote it
+    positive_label: bool | int | str = 1
     id_column: str | None = None
     features: Features
     protected_attributes: list[str] = []
@@ -96,17 +99,21 @@ class ModelSettings(Section):
     card: ModelCard = ModelCard()
 
 
-class DataGate(Section):
+class GateSection(Section):
+    """What every gate's section holds: its mode (enforce blocks, warn reports, off skips)."""
+
     mode: Mode = "enforce"
+
+
+class DataGate(GateSection):
     contract: Path = Path("src/lifecycle/contracts/credit.yaml")
     min_rows: Annotated[int, Field(ge=1)] = 1000
     max_rows: Annotated[int, Field(ge=1)] = 10_000_000
 
 
-class IntegrityGate(Section):
+class IntegrityGate(GateSection):
     """deepchecks data integrity and train-test validation on the data to train on."""
 
-    mode: Mode = "enforce"
     # leakage: largest predictive power score (PPS) one feature may have for the label
     max_feature_pps: Fraction = 0.6
     # leakage or a bad split: largest change of a feature's PPS between train and test
@@ -119,8 +126,7 @@ class IntegrityGate(Section):
     max_conflicting_share: Fraction = 0.01
 
 
-class ModelGate(Section):
-    mode: Mode = "enforce"
+class ModelGate(GateSection):
     # minimum value per metric on the holdout
     thresholds: dict[str, float] = {"roc_auc": 0.70}
     # the model must beat a trivial baseline by this margin on the main metric
@@ -141,8 +147,7 @@ class FairnessThreshold(Section):
     equalized_odds_difference_max: Fraction = 0.1
 
 
-class BiasGate(Section):
-    mode: Mode = "enforce"
+class BiasGate(GateSection):
     default: FairnessThreshold = FairnessThreshold()
     per_attribute: dict[str, FairnessThreshold] = {}
     # deepchecks PerformanceBias: largest allowed drop of the metric in a subgroup
@@ -152,15 +157,13 @@ class BiasGate(Section):
         return self.per_attribute.get(attribute, self.default)
 
 
-class QualityGate(Section):
-    mode: Mode = "enforce"
+class QualityGate(GateSection):
     # metric -> largest allowed drop of the challenger below the champion
     max_regression: dict[str, Annotated[float, Field(ge=0)]] = {"roc_auc": 0.01}
     champion_alias: str = "prod"
 
 
-class LoadTestGate(Section):
-    mode: Mode = "enforce"
+class LoadTestGate(GateSection):
     users: Annotated[int, Field(ge=1)] = 10
     spawn_rate: Positive = 10
     duration_s: Positive = 10
@@ -168,10 +171,11 @@ class LoadTestGate(Section):
     p95_ms: Positive = 500
     max_error_rate: Fraction = 0.01
     min_rps: Annotated[float, Field(ge=0)] = 20
+    # Locust worker processes on this host under one master (0: a single Locust process)
+    workers: Annotated[int, Field(ge=0)] = 0
 
 
-class DriftGate(Section):
-    mode: Mode = "enforce"
+class DriftGate(GateSection):
     # a feature drifts when its PSI is above psi_max AND its KS / chi-square p-value is below
     # p_value_min (a shift both material and unlikely to be chance)
     psi_max: Positive = 0.1
@@ -187,6 +191,9 @@ class DriftGate(Section):
 
 
 class Gates(Section):
+    """One field per gate, in lifecycle order: the gate registry's list (docs/gates.md). Each
+    field's name is the gate's name and module, ``lifecycle.gates.<name>``."""
+
     data: DataGate = DataGate()
     integrity: IntegrityGate = IntegrityGate()
     model: ModelGate = ModelGate()
@@ -208,23 +215,65 @@ class ServingSettings(Section):
     max_latency_ms: Annotated[int, Field(ge=1)] = 2000
     max_body_bytes: Annotated[int, Field(ge=1)] = 1_000_000
     startup_timeout_s: Positive = 120
+    # worker processes, or "cpu_count" (one per core of the serving machine, counted there):
+    # workers share the cores with nothing else in production, and a worker per core served the
+    # most on the benchmark (benchmarks/bench_serving.py, README "Workers")
+    workers: Annotated[int, Field(ge=1)] | Literal["cpu_count"] = "cpu_count"
     # BentoML's line per request; the prediction log already records every request
     access_log: bool = False
     prediction_log: PredictionLog = PredictionLog()
 
 
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class SshDeploy(Section):
+    """Target ``ssh``: the layout on the serving host. Who and where (host, user, key, pinned
+    host key) come from the LIFECYCLE_SSH_* environment variables, never from this file."""
+
+    # the deploy folder on the host (relative: in the user's home); one sub-folder per environment
+    dir: str = "lifecycle"
+    # the host's Python with bentoml and supervisor; default: <dir>/runtime/bin/python, the
+    # virtual environment `lifecycle deploy --bootstrap` makes from uv.lock
+    python: str | None = None
+    # where nginx listens for the public port (deploy.port)
+    listen: str = "0.0.0.0"  # noqa: S104 (a serving host's public address)
+    # the two slots, blue and green: Bento servers on the host's loopback, behind nginx
+    slot_ports: tuple[Port, Port] = (8001, 8002)
+    # free space left on the host after an upload and its import, checked before uploading
+    min_free_mb: Annotated[int, Field(ge=0)] = 256
+
+
 class Deploy(Section):
-    target: Literal["local", "command"] = "local"
+    target: Literal["local", "command", "ssh"] = "local"
+    # replace: the new version takes over once smoke-tested, the old one stops; blue-green (ssh):
+    # the old one stays warm in the other slot, so a rollback is a switch back
+    strategy: Literal["replace", "blue-green"] = "replace"
     # for target "command": a template receiving {bento_tag}, {image}, {environment}, {version}
     command: str | None = None
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
-    # for target "command": the deployment's base URL, smoke-tested after each deploy (optional)
+    # the environment's port (target ssh: the public port, nginx's)
+    port: Port | None = None
+    # the deployment's base URL, smoke-tested after each deploy (optional; target ssh: default
+    # http://<LIFECYCLE_SSH_HOST>:<port>)
     url: str | None = None
+    ssh: SshDeploy = SshDeploy()
 
     @model_validator(mode="after")
-    def _command_needs_template(self) -> Deploy:
+    def _target_needs(self) -> Deploy:
         if self.target == "command" and not self.command:
             raise ValueError("target 'command' needs a 'command' template")
+        if self.target == "ssh":
+            if self.port is None:
+                raise ValueError("target 'ssh' needs 'port', the public port nginx listens on")
+            if len({self.port, *self.ssh.slot_ports}) != 3:
+                raise ValueError(
+                    "target 'ssh': 'port' and the two 'ssh.slot_ports' must be three "
+                    "different ports"
+                )
+        elif self.strategy != "replace":
+            raise ValueError(
+                f"strategy '{self.strategy}' needs target 'ssh' (two slots behind nginx)"
+            )
         return self
 
 
@@ -249,35 +298,62 @@ class Settings(Section):
     source: Path = Field(default=DEFAULT_PARAMS, exclude=True)
 
 
+class YamlLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe loader with YAML 1.2 booleans: only true and false (any case) are booleans.
+
+    PyYAML follows YAML 1.1, where yes, no, on, off, y and n are booleans too: a label or a
+    category written ``yes`` would silently become True. Here they stay text.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != BOOL_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+YamlLoader.add_implicit_resolver(
+    BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file read with ``YamlLoader``; bad YAML is a ConfigError naming the line."""
+    return parse_yaml(path.read_text(encoding="utf-8"), path)
+
+
+def parse_yaml(text: str, source: Path) -> Any:
+    """YAML text (from ``source``) read with ``YamlLoader``."""
+    try:
+        return yaml.load(text, Loader=YamlLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(f"{source}: not valid YAML{where}: {problem}") from None
+
+
 def load_settings(path: Path | str = DEFAULT_PARAMS) -> Settings:
     """Read and validate a params file. Raises ConfigError naming the file and the key."""
     path = Path(path)
-    raw = _read_yaml(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: settings file not found. Pass --params or run from the repository root."
+        )
+    return parse_settings(read_yaml(path), path)
+
+
+def parse_settings(raw: Any, path: Path) -> Settings:
+    """Validate settings already read from ``path`` (a mapping of sections)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (data, model, gates, ...)")
+    if "source" in raw:
+        raise ConfigError(f"{path}: 'source' is not a settings key")
     try:
         settings = Settings.model_validate({**raw, "source": path})
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
     _check_references(settings)
     return settings
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(
-            f"{path}: settings file not found. Pass --params or run from the repository root."
-        )
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", exc)
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections (data, model, gates, ...)")
-    if "source" in raw:
-        raise ConfigError(f"{path}: 'source' is not a settings key")
-    return raw
 
 
 def _describe(exc: ValidationError, path: Path) -> str:

@@ -6,9 +6,10 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
-from lifecycle import cli, datagen
-from lifecycle.data import read_table, schema_problems
-from lifecycle.datagen import generate
+from lifecycle import cli
+from lifecycle.data import generator
+from lifecycle.data.dataset import read_table, schema_problems
+from lifecycle.data.generator import generate
 from lifecycle.errors import UsageError
 
 ROWS = 20_000
@@ -32,9 +33,9 @@ def test_columns_and_dtypes_match_the_settings(base, settings):
 
 def test_realistic_shape(base):
     assert 0.19 < base["default"].mean() < 0.25
-    for column, share in datagen.BASE_NULL_SHARES.items():
+    for column, share in generator.BASE_NULL_SHARES.items():
         assert base[column].isna().mean() == pytest.approx(share, abs=0.01)
-    bands = pd.cut(base["age"], [17, 25, 35, 50, 200], labels=datagen.AGE_BANDS)
+    bands = pd.cut(base["age"], [17, 25, 35, 50, 200], labels=generator.AGE_BANDS)
     assert (bands.astype(str) == base["age_band"]).all()
     assert (
         base["default"]
@@ -57,12 +58,12 @@ def test_unknown_problem_names_the_allowed_ones():
 
 def test_drift_shifts_the_named_columns_and_only_those(base):
     drifted = generate(ROWS, seed=3, problems="drift")
-    for column in datagen.DRIFTED_COLUMNS:
+    for column in generator.DRIFTED_COLUMNS:
         if pd.api.types.is_numeric_dtype(base[column]):
             assert ks_2samp(base[column].dropna(), drifted[column].dropna()).pvalue < 1e-6, column
     share = (drifted["purpose"] == "debt_consolidation").mean()
     assert share > (base["purpose"] == "debt_consolidation").mean() + 0.15
-    untouched = [c for c in base.columns if c not in (*datagen.DRIFTED_COLUMNS, "default")]
+    untouched = [c for c in base.columns if c not in (*generator.DRIFTED_COLUMNS, "default")]
     assert_frame_equal(drifted[untouched], base[untouched])
 
 
@@ -74,7 +75,7 @@ def test_drift_is_detectable_against_a_different_sample(base):
         if column == "default":
             continue
         pvalue = ks_2samp(base[column].dropna(), other[column].dropna()).pvalue
-        if column in datagen.DRIFTED_COLUMNS:
+        if column in generator.DRIFTED_COLUMNS:
             assert pvalue < 1e-6, column
         else:
             assert pvalue > 1e-3, column
@@ -98,7 +99,7 @@ def test_bias_makes_a_trained_model_fail_demographic_parity(settings):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from lifecycle.data import features_and_target, split
+    from lifecycle.data.dataset import features_and_target, split
 
     train, test = split(generate(6000, seed=5, problems="bias"), settings)
     numeric = settings.data.features.numeric
@@ -115,9 +116,9 @@ def test_bias_makes_a_trained_model_fail_demographic_parity(settings):
 
 def test_nulls_blank_large_shares_of_the_named_columns(base):
     holed = generate(ROWS, seed=3, problems="nulls")
-    for column, share in datagen.NULL_SHARES.items():
+    for column, share in generator.NULL_SHARES.items():
         assert holed[column].isna().mean() > share - 0.03, column
-    untouched = [c for c in base.columns if c not in datagen.NULL_SHARES]
+    untouched = [c for c in base.columns if c not in generator.NULL_SHARES]
     assert_frame_equal(holed[untouched], base[untouched])
 
 
@@ -133,13 +134,13 @@ def test_schema_renames_drops_and_retypes(base, settings):
 
 def test_leakage_adds_a_column_that_gives_the_answer_away(base):
     leaky = generate(ROWS, seed=3, problems="leakage")
-    assert roc_auc_score(leaky["default"], leaky[datagen.LEAKY_COLUMN]) > 0.97
-    assert_frame_equal(leaky.drop(columns=datagen.LEAKY_COLUMN), base)
+    assert roc_auc_score(leaky["default"], leaky[generator.LEAKY_COLUMN]) > 0.97
+    assert_frame_equal(leaky.drop(columns=generator.LEAKY_COLUMN), base)
 
 
 def test_problems_combine(base):
     both = generate(ROWS, seed=3, problems=["nulls", "leakage"])
-    assert datagen.LEAKY_COLUMN in both
+    assert generator.LEAKY_COLUMN in both
     assert both["income"].isna().mean() > 0.3
     assert_series_equal(both["application_id"], base["application_id"])
 
@@ -158,7 +159,7 @@ def test_generate_verb_writes_the_file_atomically(tmp_path, capsys, suffix):
 def test_generate_verb_lists_every_problem():
     from lifecycle.commands import generate as verb
 
-    assert verb.PROBLEMS == datagen.PROBLEMS
+    assert verb.PROBLEMS == generator.PROBLEMS
 
 
 def test_generate_verb_refuses_unknown_problems_and_suffixes(tmp_path, capsys):

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 from lifecycle import cli
-from lifecycle.data import data_version, features_and_target, load_dataset, split
-from lifecycle.datagen import LEAKY_COLUMN, generate
+from lifecycle.data.dataset import features_and_target, load_dataset, split
+from lifecycle.data.dvc import data_version
+from lifecycle.data.generator import LEAKY_COLUMN, generate
 from lifecycle.settings import load_settings
 
 
@@ -167,3 +168,67 @@ def test_data_version_is_a_content_hash_outside_dvc(settings, small_df, data_fil
     assert first.startswith("sha256:") and first == data_version(settings)
     changed = data_file(small_df.head(100))
     assert data_version(settings, changed) != first
+
+
+# --- labels written in YAML, and what validate checks before any gate runs --------------------
+
+
+def with_text_target(small_df, data_file, yes="yes", no="no"):
+    return data_file(small_df.assign(default=small_df["default"].map({1: yes, 0: no})))
+
+
+def test_an_unquoted_yes_label_matches_a_text_target(params_file, small_df, data_file, capsys):
+    path = with_text_target(small_df, data_file)
+    params = params_file({"data": {"path": str(path), "positive_label": "yes"}})
+    text = params.read_text(encoding="utf-8")
+    params.write_text(text.replace("positive_label: 'yes'", "positive_label: yes"), "utf-8")
+    code, out, _ = describe(params, capsys)
+    assert code == 0, out
+    assert load_settings(params).data.positive_label == "yes"
+
+
+def test_a_boolean_label_for_a_text_target_says_to_quote_it(
+    params_file, small_df, data_file, capsys
+):
+    path = with_text_target(small_df, data_file, yes="true", no="false")
+    params = params_file({"data": {"path": str(path), "positive_label": True}})
+    code, _, err = describe(params, capsys)
+    assert code == 2
+    assert "never equals data.positive_label True" in err
+    assert 'the values are text: write it in quotes, positive_label: "true"' in err
+
+
+def test_a_quoted_number_label_says_to_drop_the_quotes(params_file, capsys):
+    params = params_file({"data": {"positive_label": "1"}})
+    code, _, err = describe(params, capsys)
+    assert code == 2
+    assert "the values are numbers: write it without quotes, positive_label: 1" in err
+
+
+def validate(params, capsys, *extra):
+    code = cli.main(["validate", "--params", str(params), *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def test_validate_refuses_integer_coded_categories_before_the_gates(
+    settings, small_df, data_file, capsys
+):
+    codes = small_df["housing"].map({"rent": 1, "mortgage": 2, "own": 3, "family": 4})
+    path = data_file(small_df.assign(housing=codes))
+    reports = path.parent / "reports"
+    code, _, err = validate(settings.source, capsys, "--data", str(path), "--reports", str(reports))
+    assert code == 2
+    assert "column 'housing' has dtype int64 but is a categorical feature" in err
+    assert "numbers used as codes must be stored as text" in err
+    assert not reports.exists(), "a gate ran on data train cannot use"
+
+
+def test_validate_checks_the_target_against_the_positive_label(
+    params_file, small_df, data_file, capsys
+):
+    path = with_text_target(small_df, data_file)
+    code, _, err = validate(params_file({"data": {"path": str(path)}}), capsys)
+    assert code == 2
+    assert "target 'default'" in err and "never equals data.positive_label 1" in err

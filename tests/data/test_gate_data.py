@@ -4,14 +4,15 @@ Every failure must name the column, the expectation and a few failing values.
 """
 
 import json
+import re
 
 import pytest
 
 from lifecycle import cli
-from lifecycle.datagen import generate
+from lifecycle.data.generator import generate
 from lifecycle.errors import ConfigError
 from lifecycle.gates.contract import load_contract
-from lifecycle.gates.data_tests import run_data_tests
+from lifecycle.gates.data import run_data_tests
 from lifecycle.settings import load_settings
 
 
@@ -115,30 +116,30 @@ def test_validate_exits_1_naming_the_gate_and_the_column(small_df, data_file, se
     captured = capsys.readouterr()
     assert code == 1
     assert "gate 'data'" in captured.err and "utilization: range" in captured.err
-    assert "| data | enforce | ❌ fail |" in captured.out
+    assert re.search(r"^data +enforce +\d+ of \d+ +❌ fail$", captured.out, re.MULTILINE)
+    assert "    ❌ utilization: range: " in captured.out and "e.g. 7.5" in captured.out
+    assert "age: range" not in captured.out  # passed checks are counted, not listed
 
 
 def test_validate_in_warn_mode_reports_but_exits_0(small_df, data_file, params_file, capsys):
     small_df.loc[:4, "utilization"] = 7.5
     path = data_file(small_df)
     params = params_file({"gates": {"data": {"mode": "warn"}, "integrity": {"mode": "off"}}})
+    reports = path.parent / "reports"
 
-    code = cli.main(
-        [
-            "validate",
-            "--params",
-            str(params),
-            "--data",
-            str(path),
-            "--reports",
-            str(path.parent / "reports"),
-        ]
-    )
+    args = ["validate", "--params", str(params), "--data", str(path), "--reports", str(reports)]
+    code = cli.main(args)
 
     out = capsys.readouterr().out
     assert code == 0
-    assert "| data | warn | ⚠️ fail (warn only) |" in out
-    assert "| integrity | off | ⏸️ off | 0/0 |" in out
+    assert re.search(r"^data +warn +\d+ of \d+ +⚠️ fail \(warn only\)$", out, re.MULTILINE)
+    assert re.search(r"^integrity +off +- +⏸️ off$", out, re.MULTILINE)
+
+    assert cli.main([*args, "--verbose"]) == 0
+
+    out = capsys.readouterr().out  # the full report: every check, the passed ones too
+    assert (reports / "data.md").read_text(encoding="utf-8").strip() in out
+    assert "| data | warn | ⚠️ fail (warn only) |" in out and "| ✅ | age: range |" in out
 
 
 @pytest.mark.parametrize("content", [None, b"PAR1 not really parquet"])

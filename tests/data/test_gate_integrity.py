@@ -1,6 +1,6 @@
 """The integrity gate: deepchecks data integrity and train-test validation, as gate results."""
 
-from lifecycle.datagen import LEAKY_COLUMN, generate
+from lifecycle.data.generator import LEAKY_COLUMN, generate
 from lifecycle.gates.integrity import run_integrity
 from lifecycle.settings import load_settings
 

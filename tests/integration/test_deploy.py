@@ -1,52 +1,20 @@
 """`lifecycle deploy` with the `command` target: the user's command, then the alias, then GitHub.
 
-A real model is trained and registered on a temporary embedded store; the Bento tag that
-`lifecycle build` would record is set on the version directly (building a Bento is the serving
-tests' business; the `local` target runs end to end in the workflow tests).
+The fixtures (conftest.py) train and register a real model on a temporary embedded store and set
+the Bento tag that `lifecycle build` would record on the version directly (building and fetching
+a Bento is the serving tests' business: tests/service/test_archive.py).
 """
 
 import json
-import sys
 
 import pytest
+from deploy_helpers import BENTO, recorded
 
 from github_stub import TOKEN, GitHubStub
-from lifecycle import cli, registry
-from lifecycle.settings import load_settings
+from lifecycle import cli
+from lifecycle.registry import aliases
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # trains a model; stub API on loopback
-BENTO = "credit-default:20260101abcdef"
-RECORDER = """
-import json, os, sys
-with open(os.environ["DEPLOY_RECORD"], "a") as out:
-    out.write(json.dumps(sys.argv[1:]) + "\\n")
-sys.exit(int(os.environ.get("DEPLOY_EXIT", "0")))
-"""
-
-
-@pytest.fixture
-def deployable(params_file, tmp_path, monkeypatch, tracking):
-    """A registered version with a recorded Bento, and params whose environments run a command."""
-    from mlflow import MlflowClient
-
-    from lifecycle.train import train
-
-    for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_TOKEN", "GH_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    script = tmp_path / "recorder.py"
-    script.write_text(RECORDER)
-    monkeypatch.setenv("DEPLOY_RECORD", str(tmp_path / "deploys.jsonl"))
-    command = f"{sys.executable} {script} {{bento_tag}} {{image}} {{environment}} {{version}}"
-    environments = {
-        e: {"deploy": {"target": "command", "command": command}} for e in ("dev", "prod")
-    }
-    params = params_file({"environments": environments})
-    settings = load_settings(params)
-    version = registry.register(settings, train(settings).run_id)
-    MlflowClient(tracking_uri=tracking, registry_uri=tracking).set_model_version_tag(
-        settings.model.name, version, "bento.tag", BENTO
-    )
-    return settings, params, version, tmp_path / "deploys.jsonl"
 
 
 def deploy(params, *extra):
@@ -66,8 +34,8 @@ def test_runs_the_command_moves_the_alias_and_records_a_github_deployment(deploy
         [deployment] = github.state.deployments
         [status] = github.state.statuses
     assert json.loads(record.read_text()) == [BENTO, "ghcr.io/a/b:1", "prod", version]
-    assert registry.aliases(settings)["prod"] == version
-    [entry] = registry.history(settings, "prod")
+    assert aliases.current(settings)["prod"] == version
+    [entry] = aliases.history(settings, "prod")
     assert (entry["to"], entry["reason"]) == (version, "first release")
     assert deployment["environment"] == "prod" and deployment["ref"] == "a" * 40
     assert deployment["payload"]["model_version"] == version
@@ -79,7 +47,7 @@ def test_redeploying_the_same_version_records_no_second_move(deployable):
     settings, params, version, _ = deployable
     assert deploy(params, "--env", "dev", "--version", version) == 0
     assert deploy(params, "--env", "dev", "--version", "candidate") == 0
-    assert len(registry.history(settings, "dev")) == 1
+    assert len(aliases.history(settings, "dev")) == 1
 
 
 def test_a_failed_command_moves_no_alias(deployable, monkeypatch, capsys):
@@ -87,8 +55,8 @@ def test_a_failed_command_moves_no_alias(deployable, monkeypatch, capsys):
     monkeypatch.setenv("DEPLOY_EXIT", "3")
     assert deploy(params, "--env", "dev", "--version", version) == 2
     assert "exited with 3" in capsys.readouterr().err
-    assert "dev" not in registry.aliases(settings)
-    assert registry.history(settings, "dev") == []
+    assert "dev" not in aliases.current(settings)
+    assert aliases.history(settings, "dev") == []
 
 
 def test_a_version_without_a_bento_is_refused(deployable, capsys):
@@ -105,3 +73,14 @@ def test_unknown_environment_is_a_usage_error(deployable, capsys):
     _, params, version, _ = deployable
     assert deploy(params, "--env", "qa", "--version", version) == 2
     assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+def test_the_image_recorded_on_the_version_is_what_the_command_deploys(deployable, capsys):
+    _, params, version, record = deployable
+    image = "ghcr.io/acme/credit@sha256:" + "ab" * 32
+    build = ["build", "--params", str(params), "--version", version, "--record-image"]
+    assert cli.main([*build, "ghcr.io/acme/credit:1"]) == 2  # a tag can be moved: refused
+    assert "not a digest reference" in capsys.readouterr().err
+    assert cli.main([*build, image]) == 0
+    assert deploy(params, "--env", "dev", "--version", version) == 0
+    assert recorded(record) == [[BENTO, image, "dev", version]]

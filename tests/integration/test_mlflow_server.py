@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lifecycle import registry, tracking
+from lifecycle.registry import aliases, models, tracking
 from lifecycle.settings import load_settings
-from lifecycle.train import model_input, train
+from lifecycle.training.fit import train
+from lifecycle.training.model import model_input
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 STARTUP_TIMEOUT_S = 180
@@ -96,18 +97,18 @@ def test_train_register_alias_and_load_over_http(mlflow_server, params_file, sma
     first, second = train(settings), train(settings)
     print(f"two training runs over HTTP: {time.monotonic() - started:.1f} s")
     assert tracking.latest_run_id(settings) == second.run_id
-    assert registry.register(settings, first.run_id) == "1"
-    assert registry.register(settings, second.run_id) == "2"
-    registry.promote(settings, "prod", "1", actor="ci", reason="first release")
-    registry.promote(settings, "prod", "candidate", actor="ci", reason="second release")
+    assert models.register(settings, first.run_id) == "1"
+    assert models.register(settings, second.run_id) == "2"
+    aliases.promote(settings, "prod", "1", actor="ci", reason="first release")
+    aliases.promote(settings, "prod", "candidate", actor="ci", reason="second release")
 
-    assert registry.rollback(settings, "prod", actor="ci", reason="drill").version == "1"
-    assert not registry.rollback(settings, "prod", actor="ci", reason="drill").changed
-    assert [e["action"] for e in registry.history(settings, "prod")] == [
+    assert aliases.rollback(settings, "prod", actor="ci", reason="drill").version == "1"
+    assert not aliases.rollback(settings, "prod", actor="ci", reason="drill").changed
+    assert [e["action"] for e in aliases.history(settings, "prod")] == [
         "promote", "promote", "rollback",
     ]  # fmt: skip
     X = model_input(small_df, settings)
-    loaded = registry.load_model(settings, "prod").predict_proba(X)
-    assert np.array_equal(loaded, registry.load_run_model(first.run_id).predict_proba(X))
+    loaded = models.load_model(settings, "prod").predict_proba(X)
+    assert np.array_equal(loaded, models.load_run_model(first.run_id).predict_proba(X))
     assert any((folder / "artifacts").rglob("MLmodel")), "artifacts went through the server"
     assert not (Path.cwd() / "mlruns").exists(), "nothing written to an embedded store"

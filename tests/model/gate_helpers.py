@@ -1,17 +1,17 @@
 """Helpers shared by the gate tests: quick settings, a settings tweak, a model fit."""
 
-from conftest import REPO_PARAMS
-from lifecycle.data import features_and_target
+from fixtures import PARAMS
+from lifecycle.data.dataset import features_and_target
 from lifecycle.settings import load_settings
-from lifecycle.train import build_pipeline, model_input
+from lifecycle.training.model import build_pipeline, model_input
 
 # hyperparameters (not thresholds) for a model that generalises from a few thousand rows
 QUICK = {"learning_rate": 0.05, "max_iter": 60, "max_leaf_nodes": 8, "min_samples_leaf": 50}
 
 
 def quick_settings():
-    """The repository's params.yaml with the QUICK hyperparameters."""
-    settings = load_settings(REPO_PARAMS)
+    """The tests' own params.yaml (tests/fixtures) with the QUICK hyperparameters."""
+    settings = load_settings(PARAMS)
     model = settings.model.model_copy(update={"params": QUICK})
     return settings.model_copy(update={"model": model})
 

@@ -7,8 +7,8 @@ passes (judged on a large holdout: small groups make selection rates noisy).
 import pytest
 from gate_helpers import fit, quick_settings, with_gate
 
-from lifecycle.data import split
-from lifecycle.datagen import generate
+from lifecycle.data.dataset import split
+from lifecycle.data.generator import generate
 from lifecycle.gates.bias import run_bias
 
 HOLDOUT_ROWS = 10_000

@@ -7,12 +7,12 @@ must fail, and each threshold is shown to bite by tightening it in the settings.
 import pytest
 from gate_helpers import fit, quick_settings, with_gate
 
-from lifecycle.data import features_and_target, split
-from lifecycle.datagen import generate
-from lifecycle.gates import behaviour, model_tests
+from lifecycle.data.dataset import features_and_target, split
+from lifecycle.data.generator import generate
+from lifecycle.gates import behaviour
 from lifecycle.gates.contract import load_contract
-from lifecycle.gates.model_tests import run_model_tests
-from lifecycle.train import model_input
+from lifecycle.gates.model import latency, run_model_tests, size
+from lifecycle.training.model import model_input
 
 
 @pytest.fixture(scope="module")
@@ -100,14 +100,14 @@ def test_a_wrong_direction_fails(setup, good_model):
 
 def test_the_size_budget_bites(setup, good_model):
     settings, _, _, _ = setup
-    result = model_tests.size(good_model, with_gate(settings, "model", max_size_mb=1e-4))
+    result = size(good_model, with_gate(settings, "model", max_size_mb=1e-4))
     assert not result.passed and result.value > result.threshold
 
 
 def test_the_latency_budget_bites(setup, good_model):
     settings, _, test_df, _ = setup
     tight = with_gate(settings, "model", max_latency_ms_per_row=1e-6)
-    result = model_tests.latency(good_model, holdout(settings, test_df), tight)
+    result = latency(good_model, holdout(settings, test_df), tight)
     assert not result.passed and result.value > result.threshold
     assert result.details["one_row_call_ms"] > 0
 

@@ -3,8 +3,8 @@
 import pytest
 from gate_helpers import fit, quick_settings, with_gate
 
-from lifecycle.data import split
-from lifecycle.datagen import generate
+from lifecycle.data.dataset import split
+from lifecycle.data.generator import generate
 from lifecycle.errors import ConfigError
 from lifecycle.gates.quality import run_quality
 

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from lifecycle import cli, registry
+from lifecycle import cli
 from lifecycle.errors import ConfigError
+from lifecycle.registry import models
+from lifecycle.registry.tracking import latest_run_id
 from lifecycle.settings import load_settings
-from lifecycle.tracking import latest_run_id
-from lifecycle.train import METRICS, build_pipeline, model_input, train
+from lifecycle.training.fit import train
+from lifecycle.training.model import METRICS, build_pipeline, model_input
 
 
 @pytest.fixture
@@ -66,8 +68,8 @@ def test_same_inputs_give_identical_predictions(tracking, quick, small_df):
     first, second = train(quick), train(quick)
 
     X = model_input(small_df, quick)
-    a = registry.load_run_model(first.run_id).predict_proba(X)
-    b = registry.load_run_model(second.run_id).predict_proba(X)
+    a = models.load_run_model(first.run_id).predict_proba(X)
+    b = models.load_run_model(second.run_id).predict_proba(X)
     assert first.run_id != second.run_id
     assert np.array_equal(a, b)
     assert first.metrics == second.metrics
@@ -98,7 +100,7 @@ def test_train_verb_records_params_metrics_tags_and_a_signed_model(
 
 
 def small_frame_nulls(settings):
-    from lifecycle.data import load_dataset
+    from lifecycle.data.dataset import load_dataset
 
     frame = load_dataset(settings)
     return {c for c in settings.data.features.all if frame[c].isna().any()}
@@ -149,7 +151,7 @@ def test_search_space_key_the_estimator_lacks_names_the_key(settings):
     wrong = settings.model_copy(
         update={"model": settings.model.model_copy(update={"search": spec})}
     )
-    from lifecycle.search import candidates
+    from lifecycle.training.search import candidates
 
     with pytest.raises(ConfigError, match=r"model\.search\.space\.depth"):
         candidates(wrong)

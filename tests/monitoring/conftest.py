@@ -43,7 +43,7 @@ def run_drift(
 def write_log(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     """write_log(folder, frame, corrupt_lines=(), probabilities=None) -> the log file: the frame's
     rows logged as the service logs them (jsonl sink), then the corrupt lines appended."""
-    from lifecycle.serving.predlog import ENV_PATH, PredictionLog, now
+    from lifecycle.serving.predlog import ENV_PATH, Entry, PredictionLog, now
 
     monkeypatch.delenv(ENV_PATH, raising=False)
 
@@ -51,20 +51,12 @@ def write_log(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
         features = frame.drop(columns=["default", "application_id"], errors="ignore")
         rows = features.astype(object).where(features.notna(), None).to_dict("records")
         scores = [0.2] * len(rows) if probabilities is None else list(probabilities)
-        PredictionLog("jsonl", folder).write(
-            {
-                "timestamp": now(),
-                "request_id": f"r{i // 10}",
-                "endpoint": "predict_batch",
-                "index": i % 10,
-                "model_name": "credit-default",
-                "model_version": "1",
-                **row,
-                "prediction": int(score >= 0.5),
-                "probability": float(score),
-            }
-            for i, (row, score) in enumerate(zip(rows, scores, strict=True))
-        )
+        log = PredictionLog("jsonl", folder, {"model_name": "credit-default", "model_version": "1"})
+        for start in range(0, len(rows), 10):  # ten rows per request
+            part = slice(start, start + 10)
+            scored = [(int(s >= 0.5), float(s)) for s in scores[part]]
+            log.write(Entry(now(), f"r{start // 10}", "predict_batch", rows[part], scored))
+        log.close()
         (path,) = folder.glob("*.jsonl")
         with path.open("a", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in corrupt_lines))

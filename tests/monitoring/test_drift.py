@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 
 from lifecycle import cli
-from lifecycle.datagen import DRIFTED_COLUMNS, NULL_SHARES, generate
+from lifecycle.data.generator import DRIFTED_COLUMNS, NULL_SHARES, generate
 from lifecycle.monitoring.window import read_jsonl
 
 ROWS = 5000
-NO_MODEL = ("--model", "none")
+NO_MODEL = ("--no-model",)
 
 
 def test_drift_is_found_on_exactly_the_shifted_features(settings, data_file, run_drift):
@@ -35,7 +35,7 @@ def test_a_fresh_sample_of_the_same_data_does_not_drift(settings, small_df, data
     assert code == 0
     assert report["drifted_features"] == [] and report["broken_features"] == []
     assert report["status"] == "ok" and report["passed"] is True
-    assert outputs == {"drift": "false", "status": "ok", "drifted-features": "",
+    assert outputs == {"passed": "true", "drift": "false", "status": "ok", "drifted-features": "",
                        "broken-features": ""}  # fmt: skip
     assert report["window"]["rows"] == ROWS
     assert report["reference"]["rows"] == len(small_df)
@@ -51,7 +51,7 @@ def test_a_small_window_is_not_enough_data_not_an_alarm(settings, data_file, run
     assert report["status"] == "not-enough-data" and report["results"] == []
     assert outputs["drift"] == "false" and outputs["status"] == "not-enough-data"
     assert f"the window holds {rows} row(s)" in report["note"]
-    assert "not enough data" in capsys.readouterr().out
+    assert "note: Not enough data: the window holds" in capsys.readouterr().out
 
 
 def test_an_empty_log_folder_is_not_enough_data(settings, tmp_path, run_drift):
@@ -146,7 +146,7 @@ def test_an_unknown_reference_version_is_named(settings, data_file, capsys):
 
 
 def test_the_current_version_can_be_named_explicitly(settings, data_file, run_drift):
-    from lifecycle.data import data_version
+    from lifecycle.data.dvc import data_version
 
     batch = data_file(generate(ROWS, seed=12))
     version = data_version(settings)

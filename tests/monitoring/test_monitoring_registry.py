@@ -7,23 +7,23 @@ name of its own, so tests stay independent without training again.
 import itertools
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from lifecycle import cli, registry
-from lifecycle.data import load_dataset, split, write_table
-from lifecycle.datagen import generate
+from fixtures import write_params
+from lifecycle import cli
+from lifecycle.data.dataset import load_dataset, split, write_table
+from lifecycle.data.generator import generate
 from lifecycle.gates import record
 from lifecycle.gates.bias import fairness
 from lifecycle.gates.result import GateReport, write_reports
 from lifecycle.monitoring import dora
+from lifecycle.registry import aliases, models
 from lifecycle.settings import load_settings
-from lifecycle.train import train
+from lifecycle.training.fit import train
 
-REPO = Path(__file__).resolve().parents[2]
 NAMES = itertools.count(1)
 ROWS = 2000
 
@@ -32,13 +32,8 @@ ROWS = 2000
 def trained(module_tracking):
     """(settings, [run ids]) of two quick training runs; the first has a bias report logged."""
     data = write_table(generate(ROWS, seed=5), module_tracking / "credit.parquet")
-    raw = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
-    raw["data"]["path"] = str(data)
-    raw["gates"]["data"]["contract"] = str(REPO / raw["gates"]["data"]["contract"])
-    raw["model"]["params"]["max_iter"] = 20
     params = module_tracking / "params.yaml"
-    params.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    settings = load_settings(params)
+    settings = load_settings(write_params(params, data, {"model": {"params": {"max_iter": 20}}}))
     runs = [train(settings).run_id for _ in range(2)]
     log_bias_report(settings, runs[0], module_tracking / "reports")
     return settings, runs
@@ -46,9 +41,9 @@ def trained(module_tracking):
 
 def log_bias_report(settings, run_id, out_dir):
     """The bias gate's fairness checks on the run's holdout, logged as `lifecycle gate` does."""
-    from lifecycle.train import model_input, positive_proba
+    from lifecycle.training.model import model_input, positive_proba
 
-    model = registry.load_run_model(run_id)
+    model = models.load_run_model(run_id)
     _, test = split(load_dataset(settings), settings)
     truth = test[settings.data.target].to_numpy()
     proba = positive_proba(model, model_input(test, settings))
@@ -71,7 +66,7 @@ def model(trained, tmp_path, monkeypatch):
     params.write_text(yaml.safe_dump(raw), encoding="utf-8")
     settings = load_settings(params)
     for run_id in runs:
-        registry.register(settings, run_id)
+        models.register(settings, run_id)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     return settings
 
@@ -79,7 +74,7 @@ def model(trained, tmp_path, monkeypatch):
 def test_prediction_drift_is_found_with_the_model(model, data_file, run_drift):
     batch = data_file(generate(2000, seed=11, problems="drift"))
 
-    code, report, _ = run_drift(model.source, "--current", str(batch), "--model", "1")
+    code, report, _ = run_drift(model.source, "--current", str(batch), "--version", "1")
 
     checks = {r["name"]: r for r in report["results"]}
     assert code == 1 and report["model_version"] == "1"
@@ -94,19 +89,18 @@ def labels_of(frame, data_file, flip=False):
     return data_file(labels, "labels.csv")
 
 
-def test_no_decay_on_fresh_labelled_traffic(model, data_file, run_drift):
+def drift_on_labelled_traffic(model, data_file, run_drift, flip=False):
+    """`lifecycle drift` on fresh traffic with its labels (turned when ``flip``), version 1."""
     fresh = generate(2000, seed=12)
     batch = data_file(fresh.drop(columns=["default"]))
-
-    code, report, outputs = run_drift(
-        model.source,
-        "--current",
-        str(batch),
-        "--model",
-        "1",
-        "--labels",
-        str(labels_of(fresh, data_file)),
+    labels = labels_of(fresh, data_file, flip=flip)
+    return run_drift(
+        model.source, "--current", str(batch), "--version", "1", "--labels", str(labels)
     )
+
+
+def test_no_decay_on_fresh_labelled_traffic(model, data_file, run_drift):
+    code, report, outputs = drift_on_labelled_traffic(model, data_file, run_drift)
 
     checks = {r["name"]: r for r in report["results"]}
     assert code == 0, report
@@ -117,18 +111,7 @@ def test_no_decay_on_fresh_labelled_traffic(model, data_file, run_drift):
 
 
 def test_decay_is_found_when_the_labels_turn(model, data_file, run_drift):
-    fresh = generate(2000, seed=12)
-    batch = data_file(fresh.drop(columns=["default"]))
-
-    code, report, outputs = run_drift(
-        model.source,
-        "--current",
-        str(batch),
-        "--model",
-        "1",
-        "--labels",
-        str(labels_of(fresh, data_file, flip=True)),
-    )
+    code, report, outputs = drift_on_labelled_traffic(model, data_file, run_drift, flip=True)
 
     decay = {r["name"]: r for r in report["results"]}["performance decay"]
     assert code == 1 and report["status"] == "drift" and outputs["drift"] == "true"
@@ -148,7 +131,7 @@ def test_a_missing_model_is_skipped_with_a_note(model, data_file, run_drift):
 
 def test_the_model_card_of_a_registered_version(model, trained, tmp_path, capsys):
     _, runs = trained
-    registry.promote(model, "staging", "1", actor="octocat", reason="first release")
+    aliases.promote(model, "staging", "1", actor="octocat", reason="first release")
     reports = tmp_path / "reports"
 
     code = cli.main(
@@ -182,10 +165,10 @@ def test_the_card_says_when_there_is_no_bias_report(model, tmp_path):
 
 
 def test_dora_counts_promotions_failures_and_recovery(model, tmp_path, capsys):
-    registry.promote(model, "prod", "1", actor="a")
-    registry.promote(model, "prod", "2", actor="a")
-    registry.rollback(model, "prod", actor="a", reason="broken")
-    registry.promote(model, "staging", "2", actor="a")  # another environment: not counted
+    aliases.promote(model, "prod", "1", actor="a")
+    aliases.promote(model, "prod", "2", actor="a")
+    aliases.rollback(model, "prod", actor="a", reason="broken")
+    aliases.promote(model, "staging", "2", actor="a")  # another environment: not counted
 
     code = cli.main(
         ["dora", "--params", str(model.source), "--format", "json", "--reports", str(tmp_path)]
@@ -250,7 +233,7 @@ def test_logged_predictions_join_their_labels_by_request(
     from lifecycle.monitoring.scoring import probabilities
 
     fresh = generate(2000, seed=12)
-    scores = probabilities(registry.load_model(model, "1"), fresh, model)
+    scores = probabilities(models.load_model(model, "1"), fresh, model)
     write_log(tmp_path / "predictions", fresh, (), scores)
     keys = pd.DataFrame(
         {"request_id": [f"r{i // 10}" for i in range(2000)], "index": [i % 10 for i in range(2000)]}

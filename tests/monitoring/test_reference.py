@@ -3,19 +3,17 @@ error naming the version looked for."""
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-from lifecycle.data import data_version, write_table
-from lifecycle.datagen import generate
+from fixtures import write_params
+from lifecycle.data.dataset import write_table
+from lifecycle.data.dvc import data_version
+from lifecycle.data.generator import generate
 from lifecycle.errors import DataError
 from lifecycle.monitoring.reference import load_reference, same_version
 from lifecycle.settings import load_settings
-
-ROOT = Path(__file__).resolve().parents[2]
-REPO_PARAMS = ROOT / "params.yaml"
 
 
 def git(root, *args):
@@ -41,11 +39,8 @@ def versioned(tmp_path, monkeypatch):
         git(root, "add", "-A")
         git(root, "commit", "-qm", f"data {seed}")
         versions.append(yaml.safe_load((root / "data.dvc").read_text())["outs"][0]["md5"])
-    raw = yaml.safe_load(REPO_PARAMS.read_text(encoding="utf-8"))
-    raw["data"]["path"] = str(root / "data" / "credit.parquet")
-    raw["gates"]["data"]["contract"] = str(ROOT / raw["gates"]["data"]["contract"])
-    (root / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return load_settings(root / "params.yaml"), *versions
+    params = write_params(root / "params.yaml", root / "data" / "credit.parquet")
+    return load_settings(params), *versions
 
 
 def test_an_older_version_is_read_from_the_history(versioned):

@@ -3,7 +3,10 @@
 ``serving_world`` trains a small model, registers it and builds its Bento, each step with the
 real CLI in its own process (``python -m lifecycle ...``), so BentoML's process-wide store
 settings and MLflow's URIs never leak into other tests. Everything lives under one temporary
-folder: the MLflow store, BENTOML_HOME, the params file, reports and prediction logs.
+folder: the MLflow store, BENTOML_HOME, the params file, reports and prediction logs. Its
+target is text (``"yes"``/``"no"``, positive ``"yes"``, the credit data's 1/0), so every serving
+test runs against a model whose answers must carry the target's own labels, not the 0/1 the
+model is fitted on.
 ``served`` is that Bento served on a free loopback port for the whole session.
 """
 
@@ -20,19 +23,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lifecycle.data import write_table
-from lifecycle.datagen import generate
+import fixtures
+from lifecycle.data.dataset import write_table
+from lifecycle.data.generator import generate
 from lifecycle.serving import server
 from lifecycle.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-REPO_PARAMS = ROOT / "params.yaml"
 ROWS = 3000
-# a small, quick model and a short load test; thresholds stay those of params.yaml
+# a small, quick model and a short load test; thresholds stay those of the tests' params.yaml;
+# two worker processes, so every serving test also holds with several workers (test_workers.py)
+WORKERS = 2
 OVERRIDES = {
     "model": {"params": {"max_iter": 40}},
+    "serving": {"workers": WORKERS},
     "gates": {"loadtest": {"users": 4, "spawn_rate": 4, "duration_s": 4}},
+    "data": {"positive_label": "yes"},
 }
+LABELS = {1: "yes", 0: "no"}  # the generated target's values -> the served model's labels
 
 
 @dataclass(frozen=True)
@@ -90,14 +98,9 @@ def outputs(path: Path) -> dict[str, str]:
 
 
 def write_params(root: Path, data: Path) -> Path:
-    raw = yaml.safe_load(REPO_PARAMS.read_text(encoding="utf-8"))
-    raw["data"]["path"] = str(data)
-    raw["gates"]["data"]["contract"] = str(ROOT / raw["gates"]["data"]["contract"])
-    raw = merge(raw, OVERRIDES)
-    raw["serving"]["prediction_log"]["path"] = str(root / "predictions")
-    path = root / "params.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    return path
+    """The tests' own settings (tests/fixtures) with OVERRIDES, logging predictions in root."""
+    log = {"serving": {"prediction_log": {"path": str(root / "predictions")}}}
+    return fixtures.write_params(root / "params.yaml", data, merge(OVERRIDES, log))
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +108,9 @@ def serving_world(tmp_path_factory: pytest.TempPathFactory, tracking_template: P
     root = tmp_path_factory.mktemp("serving")
     (root / "mlruns").mkdir()
     shutil.copyfile(tracking_template, root / "mlruns" / "mlflow.db")
-    params = write_params(root, write_table(generate(ROWS, 11), root / "data" / "credit.parquet"))
+    frame = generate(ROWS, 11)
+    frame["default"] = frame["default"].map(LABELS)
+    params = write_params(root, write_table(frame, root / "data" / "credit.parquet"))
     uri = f"sqlite:///{(root / 'mlruns' / 'mlflow.db').as_posix()}"
     env = {
         "MLFLOW_TRACKING_URI": uri,
@@ -116,7 +121,8 @@ def serving_world(tmp_path_factory: pytest.TempPathFactory, tracking_template: P
     }
     for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
         env[name] = ""
-    for step in (["train"], ["register"], ["build", "--bentofile", str(ROOT / "bentofile.yaml")]):
+    build = ["build", "--bentofile", str(ROOT / "bentofile.yaml"), "--export-to", "dist/b.bento"]
+    for step in (["train"], ["register"], build):
         done = run_cli(root, env, *step, "--params", str(params))
         assert done.returncode == 0, f"lifecycle {step[0]} failed:\n{done.stdout}\n{done.stderr}"
     built = outputs(root / "github_output")

@@ -1,11 +1,23 @@
 """`lifecycle build`: the Bento, its Dockerfile and requirements, and what it records."""
 
+import os
+import subprocess
+import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 from lifecycle.serving.artifact import tree_sha256
+
+IMPORT = """import sys
+from pathlib import Path
+import bentoml
+from lifecycle.deploy.deployment import import_bento
+import_bento(Path(sys.argv[1]), sys.argv[2])
+print(bentoml.get(sys.argv[2]).tag)
+"""
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # trains, registers and builds
 
@@ -17,13 +29,14 @@ def bento_dir(world) -> Path:
 
 def test_the_bento_is_in_the_store_with_its_build_arguments(serving_world):
     info = yaml.safe_load((bento_dir(serving_world) / "bento.yaml").read_text())
-    assert info["service"] == "lifecycle.service:ModelService"
+    assert info["service"] == "lifecycle.serving.service:ModelService"
     args = info["args"]
     assert args["model_version"] == serving_world.version
     assert args["sha256"] == serving_world.sha256
+    assert args["labels"] == {"negative": "no", "positive": "yes"}  # the model's metadata
     assert [f["name"] for f in args["features"]] == serving_world.settings.data.features.all
     assert info["labels"]["model_version"] == serving_world.version
-    assert (bento_dir(serving_world) / "src" / "lifecycle" / "service.py").is_file()
+    assert (bento_dir(serving_world) / "src" / "lifecycle" / "serving" / "service.py").is_file()
 
 
 def test_the_model_in_the_store_has_the_recorded_sha256(serving_world):
@@ -66,3 +79,29 @@ def test_an_unknown_version_is_a_registry_error(serving_world):
     assert done.returncode == 2
     assert "no version 999" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_exported_archive_holds_the_bento_and_imports_into_an_empty_store(
+    serving_world, tmp_path
+):
+    archive = serving_world.root / "dist" / "b.bento"
+    with tarfile.open(archive) as tar:
+        assert "./bento.yaml" in tar.getnames()
+    env = {**os.environ, **serving_world.env, "BENTOML_HOME": str(tmp_path / "store")}
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT, str(archive), serving_world.bento_tag],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == serving_world.bento_tag
+
+
+def test_an_archive_of_another_bento_is_refused(serving_world, tmp_path):
+    archive = serving_world.root / "dist" / "b.bento"
+    env = {**os.environ, **serving_world.env, "BENTOML_HOME": str(tmp_path / "store")}
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT, str(archive), "credit-default:notthisone"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "not credit-default:notthisone" in done.stderr

@@ -24,7 +24,9 @@ def served_port(log):
 
 def test_the_gate_passes_and_writes_its_reports(serving_world, tmp_path):
     out = tmp_path / "reports"
-    done = serving_world.cli("loadtest", "--params", str(serving_world.params), "--out", str(out))
+    done = serving_world.cli(
+        "loadtest", "--params", str(serving_world.params), "--reports", str(out)
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     for name in ("loadtest_stats.csv", "loadtest.html", "loadtest.md", "loadtest.json"):
         assert (out / name).is_file(), name
@@ -40,9 +42,9 @@ def test_an_impossible_threshold_fails_with_the_reason_and_stops_the_server(
 ):
     params = serving_world.params_with({"gates": {"loadtest": {"p95_ms": 0.001}}}, "tight.yaml")
     out = tmp_path / "reports"
-    done = serving_world.cli("loadtest", "--params", str(params), "--out", str(out))
+    done = serving_world.cli("loadtest", "--params", str(params), "--reports", str(out))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "load-test gate failed: p95 latency: p95_ms = " in done.stderr
+    assert "gate 'loadtest' (mode enforce): p95 latency: p95_ms = " in done.stderr
     assert "(threshold 0.001)" in done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads((out / "loadtest.json").read_text())["passed"] is False
@@ -52,7 +54,7 @@ def test_an_impossible_threshold_fails_with_the_reason_and_stops_the_server(
 def test_mode_off_runs_nothing(serving_world, tmp_path):
     params = serving_world.params_with({"gates": {"loadtest": {"mode": "off"}}}, "off.yaml")
     out = tmp_path / "reports"
-    done = serving_world.cli("loadtest", "--params", str(params), "--out", str(out))
+    done = serving_world.cli("loadtest", "--params", str(params), "--reports", str(out))
     assert done.returncode == 0, done.stderr
     assert not (out / "loadtest-server.log").exists()
     assert "off" in (out / "loadtest.md").read_text()

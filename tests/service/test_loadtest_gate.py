@@ -74,7 +74,15 @@ def test_the_verb_judges_a_finished_run_and_writes_reports(settings, tmp_path, c
     gate = settings.gates.loadtest
     stats = write_stats(tmp_path / "run_stats.csv", 1000, 0, gate.min_rps * 2, gate.p95_ms / 2)
     out = tmp_path / "reports"
-    args = ["loadtest", "--params", str(settings.source), "--stats", str(stats), "--out", str(out)]
+    args = [
+        "loadtest",
+        "--params",
+        str(settings.source),
+        "--stats",
+        str(stats),
+        "--reports",
+        str(out),
+    ]
     assert cli.main(args) == 0
     assert (out / "loadtest.md").is_file() and (out / "loadtest.json").is_file()
     assert "✅ pass" in capsys.readouterr().out
@@ -86,8 +94,8 @@ def test_the_verb_exits_1_with_the_reason_when_a_threshold_fails(settings, tmp_p
     gate = settings.gates.loadtest
     stats = write_stats(tmp_path / "run_stats.csv", 1000, 0, gate.min_rps * 2, gate.p95_ms * 3)
     args = ["loadtest", "--params", str(settings.source), "--stats", str(stats),
-            "--out", str(tmp_path / "reports")]  # fmt: skip
+            "--reports", str(tmp_path / "reports")]  # fmt: skip
     assert cli.main(args) == 1
     error = capsys.readouterr().err
-    assert f"load-test gate failed: p95 latency: p95_ms = {gate.p95_ms * 3:g}" in error
+    assert f"gate 'loadtest' (mode enforce): p95 latency: p95_ms = {gate.p95_ms * 3:g}" in error
     assert f"(threshold {gate.p95_ms:g})" in error

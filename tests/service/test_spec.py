@@ -6,7 +6,16 @@ import pytest
 from pydantic import ValidationError
 
 from lifecycle.errors import ConfigError
-from lifecycle.serving.spec import FeatureSpec, example_record, feature_specs, request_model
+from lifecycle.serving.payloads import bad_requests
+from lifecycle.serving.spec import (
+    MAX_RECORDS,
+    FeatureSpec,
+    batch_model,
+    example_record,
+    feature_specs,
+    model_frame,
+    request_model,
+)
 
 FEATURES = (
     FeatureSpec(name="age", kind="integer", minimum=18, maximum=100),
@@ -80,3 +89,62 @@ def test_a_model_without_signature_is_a_config_error(settings, tmp_path):
     (tmp_path / "m" / "MLmodel").write_text("flavors: {}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="without an input signature"):
         feature_specs(settings, tmp_path / "m")
+
+
+BATCH = batch_model(FEATURES)
+
+
+def test_a_batch_is_validated_into_plain_records():
+    body = json.dumps({"records": [VALID, {**VALID, "income": None}]})
+    assert BATCH.model_validate_json(body).records == [VALID, {**VALID, "income": None}]
+
+
+def test_an_integral_number_is_an_integer_as_in_json_schema(model):
+    assert model.model_validate_json(json.dumps({**VALID, "age": 30.0})).age == 30
+    assert BATCH.model_validate_json(json.dumps({"records": [{**VALID, "age": 30.0}]}))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"records": [VALID], "unexpected": 1},  # no key but records
+        {"records": []},
+        {"records": [VALID] * (MAX_RECORDS + 1)},
+        {"records": VALID},
+    ],
+)
+def test_bad_batch_bodies_are_rejected(body):
+    with pytest.raises(ValidationError):
+        BATCH.model_validate_json(json.dumps(body))
+
+
+def test_every_bad_record_of_a_batch_is_named():
+    body = json.dumps({"records": [VALID, {**VALID, "age": "x"}, VALID, {**VALID, "extra": 1}]})
+    with pytest.raises(ValidationError) as caught:
+        BATCH.model_validate_json(body)
+    assert {error["loc"][:2] for error in caught.value.errors()} == {("records", 1), ("records", 3)}
+
+
+def test_a_batch_record_and_a_single_record_follow_the_same_rules(model):
+    """Both endpoints take the same records: same schema, same verdict on each bad record."""
+    assert BATCH.model_json_schema()["$defs"]["Applicant"] == model.model_json_schema()
+    for case in bad_requests(model.model_json_schema(), VALID):
+        if case.path != "/predict" or case.content_type != "application/json":
+            continue
+        single = _accepts(model, case.body)
+        batch = _accepts(BATCH, b'{"records": [' + case.body + b"]}")
+        assert single is batch is False, case.name
+
+
+def _accepts(validator, body):
+    try:
+        validator.model_validate_json(body)
+    except ValidationError:
+        return False
+    return True
+
+
+def test_the_model_frame_has_float_numbers_and_nan_for_null():
+    frame = model_frame(FEATURES, [VALID, {**VALID, "income": None}])
+    assert list(frame.columns) == [f.name for f in FEATURES]
+    assert str(frame["age"].dtype) == "float64" and frame["income"].isna().tolist() == [False, True]

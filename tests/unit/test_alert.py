@@ -69,11 +69,26 @@ def test_dispatch_starts_the_workflow_with_its_inputs(github):
     ]
 
 
+def test_inputs_without_a_workflow_to_dispatch_dispatch_nothing(github, capsys):
+    code = alert("--key", "drift", "--title", "t", "--body", "b", "--input", "reason=x")
+    assert code == 0
+    assert github.state.dispatches == []
+    assert "go nowhere" in capsys.readouterr().out
+
+
+def test_an_input_given_an_empty_value_is_left_out(github):
+    code = alert(
+        "--key", "drift", "--title", "t", "--body", "b",
+        "--dispatch", "retrain.yml", "--input", "reason=", "--input", "why=drift",
+    )  # fmt: skip
+    assert code == 0
+    assert github.state.dispatches[0]["inputs"] == {"why": "drift"}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--key", "Drift!", "--title", "t", "--body", "b"], "lowercase letters"),
-        (["--key", "drift", "--title", "t", "--body", "b", "--input", "x=1"], "needs --dispatch"),
         (["--key", "drift", "--title", "t", "--body-file", "nowhere.md"], "not found"),
         (
             [

@@ -1,13 +1,13 @@
 """`doctor --require-remote-registry` stops a deploy when no registry outlives the runner."""
 
 import socket
-from pathlib import Path
 
 import pytest
 
+import fixtures
 from lifecycle import cli
 
-PARAMS = str(Path(__file__).resolve().parents[2] / "params.yaml")
+PARAMS = str(fixtures.PARAMS)  # the tests' own settings
 
 
 @pytest.fixture(autouse=True)

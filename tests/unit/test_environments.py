@@ -90,7 +90,7 @@ def test_unknown_reviewer_says_what_github_answered(github, tmp_path, capsys):
     path.write_text("environments:\n  prod: {reviewers: [{user: nobody}]}\n")
     assert apply(github, path) == 2
     assert "/users/nobody answered 404" in capsys.readouterr().err
-    assert "prod" not in github.state.environments
+    assert not github.state.calls("PUT", "environments/prod")
 
 
 def test_bad_token_is_a_clear_error(github, tmp_path, monkeypatch, capsys):
@@ -108,3 +108,50 @@ def test_no_token_is_a_usage_error(tmp_path, monkeypatch, capsys):
     path.write_text(FILE)
     assert cli.main(["environments", "--file", str(path), "--repository", "a/b"]) == 2
     assert "no GitHub token" in capsys.readouterr().err
+
+
+def check(stub, name="prod"):
+    return cli.main(["environments", "--check", name, "--api-url", stub.url])
+
+
+def test_check_passes_when_prod_needs_a_reviewer_and_only_main_deploys(github, tmp_path):
+    path = tmp_path / "environments.yml"
+    path.write_text("environments:\n  prod: {reviewers: [{user: alice}], branches: [main]}\n")
+    assert apply(github, path) == 0
+    assert check(github) == 0
+    assert github.state.calls("GET", r"/repos/acme/credit/environments/prod$")
+    assert not github.state.calls("PUT", "environments")[1:]  # the check changes nothing
+
+
+def test_check_fails_when_prod_has_no_reviewers(github, tmp_path, capsys):
+    path = tmp_path / "environments.yml"
+    path.write_text("environments:\n  prod: {branches: [main]}\n")
+    assert apply(github, path) == 0
+    assert check(github) == 1
+    err = capsys.readouterr().err
+    assert "prod has no required reviewers" in err and "Nothing was deployed" in err
+
+
+@pytest.mark.parametrize("branches", ["all", "['*']"])
+def test_check_fails_when_any_branch_may_deploy(github, tmp_path, capsys, branches):
+    path = tmp_path / "environments.yml"
+    path.write_text(
+        f"environments:\n  prod: {{reviewers: [{{user: alice}}], branches: {branches}}}\n"
+    )
+    assert apply(github, path) == 0
+    assert check(github) == 1
+    err = capsys.readouterr().err
+    assert "prod lets any branch" in err and "no required reviewers" not in err
+
+
+def test_check_of_a_missing_environment_says_how_to_create_it(github, capsys):
+    assert check(github, "production") == 2
+    err = capsys.readouterr().err
+    assert "environments/production answered 404" in err
+    assert "`lifecycle environments`" in err and "Traceback" not in err
+
+
+def test_check_without_permission_names_the_permission(github, capsys):
+    github.state.forbidden.append(("GET", "/environments/"))
+    assert check(github) == 2
+    assert "actions: read" in capsys.readouterr().err

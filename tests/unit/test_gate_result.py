@@ -1,6 +1,7 @@
 """The one gate result shape: Markdown, JSON, atomic report files, blocking and exit codes."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -85,18 +86,95 @@ def test_verdict_names_each_blocking_gate_and_why(tmp_path):
     assert verdict([GateReport("bias", "warn", (BAD,))], tmp_path) == 0
 
 
-def test_publish_prints_an_overview_with_every_mode(tmp_path, capsys, monkeypatch):
+def row(gate, mode, passed, result):
+    """The compact table's row of a gate (columns padded with spaces)."""
+    return re.compile(rf"^{gate} +{mode} +{passed} +{re.escape(result)}$", re.MULTILINE)
+
+
+# a failed check whose message is longer than a Markdown table cell shows (300 characters)
+MANY = "out of range: " + ", ".join(map(str, range(200)))
+LONG = GateResult("income: range", "expect_between", 0.25, "[0, 1e+07]", False, {"message": MANY})
+
+
+def test_the_terminal_gets_a_compact_table_of_a_passing_gate(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    reports = [GateReport("model", "enforce", (OK,)), GateReport("bias", "warn", (BAD,))]
-    publish(reports, tmp_path)
+    many = tuple(GateResult(f"check {i}", "m", i, 1, True) for i in range(40))
+
+    publish([GateReport("data", "enforce", many), GateReport("bias", "off")], tmp_path)
+
     out = capsys.readouterr().out
-    assert "| model | enforce | ✅ pass | 1/1 |" in out
-    assert "| bias | warn | ⚠️ fail (warn only) | 0/1 |" in out
+    assert row("data", "enforce", "40 of 40", "✅ pass").search(out)
+    assert row("bias", "off", "-", "⏸️ off").search(out)
+    assert "check 0" not in out and "Mode: **" not in out  # passed checks are counted only
+    assert f"full report: {tmp_path / 'data.md'} (or --verbose)" in out
+    assert "check 39" in (tmp_path / "data.md").read_text()  # the full report is in reports/
 
 
-def test_publish_appends_to_the_job_summary_in_actions(tmp_path, capsys, monkeypatch):
+def test_the_terminal_shows_each_failed_check_in_full(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    reports = [GateReport("model", "enforce", (OK,)), GateReport("bias", "warn", (OK, BAD)),
+               GateReport("data", "enforce", (OK, OK, LONG), note="3 rows")]  # fmt: skip
+
+    publish(reports, tmp_path)
+
+    out = capsys.readouterr().out
+    assert row("model", "enforce", "1 of 1", "✅ pass").search(out)
+    assert row("bias", "warn", "1 of 2", "⚠️ fail (warn only)").search(out)
+    assert row("data", "enforce", "2 of 3", "❌ fail").search(out)
+    assert f"    ❌ {BAD.describe()}\n" in out
+    assert "rates {'female': 0.45, 'male': 0.28}" in BAD.describe()
+    assert f"    ❌ {LONG.describe()}\n" in out and "198, 199" in out  # never cut short
+    assert "    note: 3 rows" in out
+    assert "holdout roc_auc" not in out  # passed checks are counted, not listed
+    assert "198, 199" not in (tmp_path / "data.md").read_text()  # the table cell is cut
+
+
+def test_verbose_prints_the_full_report(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    report = GateReport("bias", "enforce", (OK, BAD))
+
+    publish([report], tmp_path, verbose=True)
+
+    out = capsys.readouterr().out
+    assert report.to_markdown() in out and "| ✅ | holdout roc_auc |" in out
+
+
+def test_the_job_summary_gets_the_full_markdown(tmp_path, capsys, monkeypatch):
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    publish([GateReport("bias", "enforce", (BAD,))], tmp_path / "reports")
-    assert "Mode: **enforce**" in summary.read_text()
-    assert "Mode: **enforce**" in capsys.readouterr().out
+    report = GateReport("bias", "enforce", (OK, BAD))
+
+    publish([report], tmp_path / "reports")
+
+    written = summary.read_text()
+    assert report.to_markdown() in written and "| bias | enforce | ❌ fail | 1/2 |" in written
+    out = capsys.readouterr().out
+    assert row("bias", "enforce", "1 of 2", "❌ fail").search(out)
+    assert "Mode: **enforce**" not in out  # the log shows the compact table
+
+
+def test_publish_sets_passed_from_blocking_gates_only(tmp_path, monkeypatch):
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    publish([GateReport("bias", "warn", (BAD,))], tmp_path / "warned")
+    publish([GateReport("bias", "enforce", (BAD,))], tmp_path / "blocked")
+    said = outputs.read_text().splitlines()
+    assert [said[i + 1] for i, line in enumerate(said) if line.startswith("passed<<")] == [
+        "true",
+        "false",
+    ]
+
+
+def test_publish_leaves_a_fuller_report_its_domain_wrote(tmp_path, capsys, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    written = tmp_path / "drift.json"
+    written.write_text('{"gate": "drift", "window": {}}')
+    report = GateReport("drift", "enforce", (BAD,))
+    paths = publish([report], tmp_path, "## Drift", written=True)
+    assert paths == [] and "window" in written.read_text()
+    assert summary.read_text().startswith("## Drift")
+    assert row("drift", "enforce", "0 of 1", "❌ fail").search(capsys.readouterr().out)
+    publish([report], tmp_path, "## Drift", written=True, verbose=True)
+    assert capsys.readouterr().out.startswith("## Drift")

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from github_stub import TOKEN, GitHubStub
-from lifecycle import cli, pr_report
+from github_stub import BOT, TOKEN, GitHubStub
+from lifecycle import cli
+from lifecycle.gates import pr_report
 from lifecycle.gates.result import GateReport, GateResult, format_value, write_reports
 
 
@@ -78,7 +79,7 @@ def test_locally_it_prints_the_report(reports, capsys, monkeypatch):
 
 def test_comment_is_created_once_then_updated_in_place(reports, pull_request):
     stub = pull_request
-    stub.state.comments[7] = [{"id": 1, "body": "an unrelated comment", "html_url": "u"}]
+    stub.state.comments[7] = [{"id": 1, "body": "an unrelated comment", "user": BOT}]
     assert cli.main(["report", "--reports", str(reports)]) == 0
     assert len(stub.state.calls("POST", "/issues/7/comments")) == 1
     mine = [c for c in stub.state.comments[7] if pr_report.MARKER in c["body"]]
@@ -96,11 +97,47 @@ def test_comment_is_created_once_then_updated_in_place(reports, pull_request):
 
 def test_marker_found_beyond_the_first_page(reports, pull_request):
     stub = pull_request
-    stub.state.comments[7] = [{"id": i, "body": f"c{i}"} for i in range(1, 151)]
-    stub.state.comments[7].append({"id": 999, "body": pr_report.MARKER + "\nold"})
+    stub.state.comments[7] = [{"id": i, "body": f"c{i}", "user": BOT} for i in range(1, 151)]
+    stub.state.comments[7].append({"id": 999, "body": pr_report.MARKER + "\nold", "user": BOT})
     assert cli.main(["report", "--reports", str(reports)]) == 0
     assert not stub.state.calls("POST", "/issues/7/comments")
     assert "Blocked by" in stub.state.comments[7][-1]["body"]
+
+
+def test_a_marker_in_someone_elses_comment_is_left_alone(reports, pull_request):
+    stub = pull_request
+    quoted = pr_report.MARKER + "\nI pasted the bot's report here"
+    stub.state.comments[7] = [{"id": 5, "body": quoted, "user": {"login": "mallory"}}]
+    assert cli.main(["report", "--reports", str(reports)]) == 0
+    assert not stub.state.calls("PATCH", r"/issues/comments/\d+")
+    assert stub.state.comments[7][0]["body"] == quoted
+    assert [c["user"]["login"] for c in stub.state.comments[7]] == ["mallory", BOT["login"]]
+
+
+def test_a_github_app_login_is_matched_when_named(reports, pull_request, monkeypatch):
+    stub = pull_request
+    app = {"login": "lifecycle-app[bot]", "type": "Bot"}
+    stub.state.comments[7] = [{"id": 5, "body": pr_report.MARKER + "\nold", "user": app}]
+    monkeypatch.setenv("LIFECYCLE_BOT_LOGIN", "lifecycle-app[bot]")
+    assert cli.main(["report", "--reports", str(reports)]) == 0
+    assert stub.state.calls("PATCH", "/issues/comments/5")
+    assert not stub.state.calls("POST", "/issues/7/comments")
+
+
+def test_a_forks_read_only_token_puts_the_report_in_the_summary(
+    reports, pull_request, tmp_path, monkeypatch, capsys
+):
+    stub = pull_request
+    stub.state.forbidden += [("POST", "/comments"), ("PATCH", "/comments")]
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli.main(["report", "--reports", str(reports)]) == 0
+    assert len(stub.state.calls("POST", "/issues/7/comments")) == 1  # tried, refused
+    assert 7 not in stub.state.comments
+    assert "Blocked by: bias" in summary.read_text()
+    err = capsys.readouterr().err
+    assert "::warning title=Report not posted as a comment::" in err and "403" in err
 
 
 def test_comment_without_permission_fails_with_a_hint(reports, pull_request, monkeypatch, capsys):

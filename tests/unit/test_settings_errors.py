@@ -6,7 +6,8 @@ import pytest
 
 from lifecycle import cli
 from lifecycle.errors import ConfigError
-from lifecycle.settings import load_settings
+from lifecycle.gates.contract import load_contract
+from lifecycle.settings import load_settings, read_yaml
 
 
 def run_describe(params, capsys):
@@ -16,9 +17,16 @@ def run_describe(params, capsys):
     return code, err
 
 
-def test_the_repository_params_are_valid():
-    settings = load_settings(Path(__file__).resolve().parents[2] / "params.yaml")
+def test_the_repository_params_and_contract_are_valid():
+    """About the shipped example, whatever data it names: the repository's params.yaml loads
+    and its contract matches the columns it names."""
+    root = Path(__file__).resolve().parents[2]
+    settings = load_settings(root / "params.yaml")
     assert settings.data.target not in settings.data.features.all
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)  # the contract's path is relative to the repository
+        contract = load_contract(settings)
+    assert set(settings.data.features.all) <= set(contract.columns)
 
 
 def test_unknown_key_suggests_the_close_one(params_file, capsys):
@@ -106,3 +114,33 @@ def test_a_feature_listed_twice(params_file):
 def test_target_listed_as_a_feature(params_file):
     with pytest.raises(ConfigError, match="also listed as a feature"):
         load_settings(params_file({"data": {"features": {"categorical": ["default"]}}}))
+
+
+# --- YAML 1.2 booleans: yes, no, on and off stay text ------------------------------------------
+
+
+def test_yes_no_on_off_stay_text_and_true_stays_a_boolean(params_file):
+    params = params_file()
+    text = params.read_text(encoding="utf-8")
+    params.write_text(text.replace("positive_label: 1", "positive_label: on"), encoding="utf-8")
+    assert load_settings(params).data.positive_label == "on"
+    params.write_text(text.replace("positive_label: 1", "positive_label: true"), encoding="utf-8")
+    assert load_settings(params).data.positive_label is True  # not 1: a text target can say so
+
+
+def write_contract(tmp_path, rule: str) -> Path:
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(f"columns:\n  answer: {rule}\n", encoding="utf-8")
+    return contract
+
+
+def test_contract_categories_yes_and_no_stay_text(tmp_path):
+    contract = write_contract(tmp_path, "{type: str, allowed: [no, yes, off]}")
+    assert read_yaml(contract)["columns"]["answer"]["allowed"] == ["no", "yes", "off"]
+
+
+def test_contract_booleans_in_a_text_column_say_to_quote_them(tmp_path, params_file):
+    contract = write_contract(tmp_path, "{type: str, allowed: [false, true]}")
+    settings = load_settings(params_file({"gates": {"data": {"contract": str(contract)}}}))
+    with pytest.raises(ConfigError, match=r"columns\.answer: .*true and false are booleans; quote"):
+        load_contract(settings)

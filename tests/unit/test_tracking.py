@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from lifecycle import tracking as tracking_lib
 from lifecycle.errors import RegistryError
+from lifecycle.registry import tracking as tracking_lib
 
 
 def test_configure_defaults_to_an_embedded_store_under_the_current_directory(
@@ -47,7 +47,7 @@ def test_latest_run_id_without_a_training_run_says_to_train(tracking, settings):
 
 
 def test_run_metadata_records_code_data_settings_lock_and_machine(settings):
-    from lifecycle.data import data_version
+    from lifecycle.data.dvc import data_version
 
     tags = tracking_lib.run_metadata(settings)
 

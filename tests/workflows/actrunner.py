@@ -8,8 +8,9 @@
 - ``Snapshot.act(workflow, event, payload)``: runs act in self-hosted mode (the host's tools)
   with the stand-ins in ``standins/`` for third-party actions; returns the exit code and log.
 
-act 0.2.89 does not know the `deployment: false` key of a job's environment (GitHub documents
-it; act's schema rejects it), so the snapshot's copies of the workflows drop that one line.
+act 0.2.89 does not know the `deployment: false` key of a job's environment nor the `queue: max`
+key of a concurrency group (GitHub documents both; act's schema rejects them), so the snapshot's
+copies of the workflows drop those lines.
 """
 
 from __future__ import annotations
@@ -153,7 +154,8 @@ class Snapshot:
     def _drop_unsupported_keys(self) -> None:
         for path in (self.folder / ".github/workflows").glob("*.yml"):
             text = path.read_text(encoding="utf-8")
-            path.write_text(re.sub(r"\n\s+deployment: false\n", "\n", text), encoding="utf-8")
+            text = re.sub(r"\n\s+(deployment: false|queue: max\b[^\n]*)(?=\n)", "", text)
+            path.write_text(text, encoding="utf-8")
 
     def update_params(self, overrides: dict) -> None:
         path = self.folder / "params.yaml"

@@ -16,6 +16,7 @@ import math
 import re
 import shutil
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -23,8 +24,8 @@ import pytest
 from actrunner import BIN, ROOT, MlflowServer, Result, Snapshot, find_uv, free_port
 
 from github_stub import TOKEN, GitHubStub
-from lifecycle.datagen import DRIFTED_COLUMNS, generate
-from lifecycle.pr_report import MARKER
+from lifecycle.data.generator import DRIFTED_COLUMNS, generate
+from lifecycle.gates.pr_report import MARKER
 from lifecycle.settings import load_settings
 
 pytestmark = [pytest.mark.workflows, pytest.mark.integration, pytest.mark.slow]
@@ -89,8 +90,15 @@ class CI:
 
     def served_version(self, environment: str) -> str:
         url = f"{self.served_url(environment)}/metadata/"
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            return str(json.load(answer)["model_version"])
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                return str(json.load(answer)["model_version"])
+        except urllib.error.HTTPError as exc:  # say what the server said and logged
+            state = self.snapshot.state / "deployments" / f"{environment}.json"
+            log = Path(json.loads(state.read_text()).get("log") or "/nonexistent")
+            tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
+            body = exc.read().decode(errors="replace")[:2000]
+            raise AssertionError(f"{url}: {exc}\n{body}\n--- {log}:\n{tail}") from exc
 
     def send_traffic(self, environment: str, frame) -> None:
         """POST the frame's feature columns to the environment's server, 200 rows a request."""

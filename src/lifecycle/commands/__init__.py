@@ -1,0 +1,30 @@
+"""The verbs: one module each, with ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``."""
+
+# The lifecycle's verbs, in the order the lifecycle runs them.
+VERBS = (
+    "init",
+    "pull",
+    "generate",
+    "describe",
+    "validate",
+    "train",
+    "gate",
+    "register",
+    "build",
+    "serve",
+    "score",
+    "loadtest",
+    "promote",
+    "rollback",
+    "history",
+    "drift",
+    "alert",
+    "card",
+    "dora",
+    "pipeline",
+    "deploy",
+    "report",
+    "environments",
+    "doctor",
+    "audit",
+)

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="an input of the dispatched workflow (repeatable)",
+        help="an input of the dispatched workflow (repeatable; an empty VALUE leaves it out; "
+        "unused without --dispatch)",
     )
     parser.add_argument("--ref", help="branch to run the workflow on (default: GITHUB_REF_NAME)")
     parser.add_argument("--repository", help="owner/name (default: GITHUB_REPOSITORY)")
@@ -40,14 +41,14 @@ def run(args: argparse.Namespace) -> int:
     import os
     from datetime import UTC, datetime
 
-    from lifecycle import alerts, github
     from lifecycle.errors import DataError, UsageError
-    from lifecycle.github_api import GitHub
+    from lifecycle.github import actions, issues
+    from lifecycle.github.api import GitHub
 
-    alerts.check_key(args.key)
-    inputs = dict(_pair(item) for item in args.input)
-    if inputs and not args.dispatch:
-        raise UsageError("--input needs --dispatch WORKFLOW")
+    issues.check_key(args.key)
+    inputs = {name: value for name, value in map(_pair, args.input) if value}
+    if inputs and not args.dispatch:  # e.g. an action whose dispatch input is conditional
+        print(f"no --dispatch: the workflow input(s) {', '.join(inputs)} go nowhere")
     ref = args.ref or os.environ.get("GITHUB_REF_NAME", "")
     if args.dispatch and not ref:
         raise UsageError("--dispatch needs a branch: pass --ref or set GITHUB_REF_NAME")
@@ -63,18 +64,18 @@ def run(args: argparse.Namespace) -> int:
     if run_url:
         body = f"{body.rstrip()}\n\n---\nLatest: [workflow run]({run_url}) at {stamp}.\n"
     note = f"Seen again at {stamp}" + (f" in [this run]({run_url})" if run_url else "") + "."
-    issue = alerts.upsert_issue(client, args.key, args.title, body, note)
+    issue = issues.upsert_issue(client, args.key, args.title, body, note)
     said = "opened" if issue.created else "updated"
     print(f"{args.key} issue #{issue.number} {said}: {issue.url}")
     lines = [f"Issue #{issue.number} ({args.key}) {said}: {issue.url}"]
     if args.dispatch:
-        alerts.dispatch(client, args.dispatch, ref, inputs)
+        issues.dispatch(client, args.dispatch, ref, inputs)
         print(f"dispatched {args.dispatch} on {ref}")
         lines.append(f"Dispatched `{args.dispatch}` on `{ref}`.")
-    github.append_summary("\n\n".join(lines))
-    github.set_output("issue-number", str(issue.number))
-    github.set_output("issue-url", issue.url)
-    github.set_output("created", str(issue.created).lower())
+    actions.append_summary("\n\n".join(lines))
+    actions.set_output("issue-number", str(issue.number))
+    actions.set_output("issue-url", issue.url)
+    actions.set_output("created", str(issue.created).lower())
     return 0
 
 

@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle.data import data_version, features_and_target, load_dataset
+    from lifecycle.data.dataset import features_and_target, load_dataset
+    from lifecycle.data.dvc import data_version
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)

@@ -18,27 +18,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import github, registry_check
     from lifecycle.errors import ConfigError
+    from lifecycle.github import actions
+    from lifecycle.registry import remote
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
     lines = [f"- settings: `{args.params}` is valid (model `{settings.model.name}`)"]
     if args.require_remote_registry:
         try:
-            uri = registry_check.require_remote()
+            uri = remote.require_remote()
         except ConfigError as exc:
-            github.error(str(exc), title="No persistent model registry")
+            actions.error(str(exc), title="No persistent model registry")
             raise
         registry = "remote"
         lines.append(f"- registry: `{uri}` answers (persistent)")
     else:
-        uri = registry_check.redact(os.environ.get("MLFLOW_TRACKING_URI", "") or "embedded")
+        uri = remote.redact(os.environ.get("MLFLOW_TRACKING_URI", "") or "embedded")
         registry = "embedded" if uri == "embedded" else "configured"
         lines.append(f"- registry: `{uri}` (not checked; --require-remote-registry checks it)")
     for tool in ("git", "dvc", "bentoml"):
         lines.append(f"- {tool}: {'found' if shutil.which(tool) else 'not on PATH'}")
-    github.set_output("registry", registry)
-    github.set_output("tracking-uri", uri)
-    github.append_summary("### lifecycle doctor\n\n" + "\n".join(lines))
+    actions.set_output("registry", registry)
+    actions.set_output("tracking-uri", uri)
+    actions.append_summary("### lifecycle doctor\n\n" + "\n".join(lines))
     return 0

@@ -23,17 +23,18 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from lifecycle import github, registry
     from lifecycle.errors import UsageError
     from lifecycle.gates.result import write_text
+    from lifecycle.github import actions
     from lifecycle.monitoring import dora
+    from lifecycle.registry import aliases
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
-    registry.alias_for(settings, args.env)  # an unknown environment is a UsageError
+    aliases.alias_for(settings, args.env)  # an unknown environment is a UsageError
     if args.days <= 0:
         raise UsageError(f"--days must be positive (got {args.days:g})")
-    found = dora.compute(registry.history(settings), args.env, args.days, dora.registry_origin)
+    found = dora.compute(aliases.history(settings), args.env, args.days, dora.registry_origin)
     body = json.dumps(found.to_dict(), indent=2) + "\n"
     markdown = dora.to_markdown(found)
     write_text(args.reports / "dora.json", body)
@@ -41,10 +42,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(body, end="")  # stdout stays pure JSON; the Markdown goes to a job summary only
         if os.environ.get("GITHUB_STEP_SUMMARY"):
-            github.append_summary(markdown)
+            actions.append_summary(markdown)
     else:
-        github.append_summary(markdown)
-    github.set_output("deployments", str(len(found.deployments)))
+        actions.append_summary(markdown)
+    actions.set_output("deployments", str(len(found.deployments)))
     rate = found.change_failure_rate
-    github.set_output("change-failure-rate", "" if rate is None else f"{rate:.4f}")
+    actions.set_output("change-failure-rate", "" if rate is None else f"{rate:.4f}")
     return 0

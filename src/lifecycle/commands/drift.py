@@ -1,10 +1,10 @@
 """Verb `drift`: the served model's recent traffic (prediction logs) against its training data.
 
-Writes reports/drift.json, .md and .html, appends the Markdown to the job summary and sets the
-outputs ``drift`` (true|false), ``status`` (ok | drift | quality | not-enough-data | off),
-``drifted-features`` and ``broken-features`` (comma-separated). Exit 1 when a check fails and
-gates.drift.mode is enforce (drift, decay or broken feature quality); 0 otherwise, including
-for a window too small to judge.
+Writes reports/drift.json, .md and .html, appends the Markdown to the job summary (through the
+one gate publish path) and sets the outputs ``passed``, ``drift`` (true|false), ``status`` (ok |
+drift | quality | not-enough-data | off), ``drifted-features`` and ``broken-features``
+(comma-separated). Exit 1 when a check fails and gates.drift.mode is enforce (drift, decay or
+broken feature quality); 0 otherwise, including for a window too small to judge.
 """
 
 from __future__ import annotations
@@ -33,11 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="DVC data version (md5 in data.dvc) to compare with (default: the one the model "
         "was trained on, else the data in the workspace)",
     )
-    parser.add_argument(
-        "--model",
-        metavar="VERSION_OR_ALIAS",
-        help="registered model for prediction drift and decay (default: the version most "
-        "logged in the window, else the prod alias; 'none' to skip)",
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument(
+        "--version",
+        type=int,
+        metavar="N",
+        help="registered model version for prediction drift and decay (default: the version "
+        "most logged in the window, else the prod environment's alias)",
+    )
+    model.add_argument("--alias", help="the registered model version under this alias instead")
+    model.add_argument(
+        "--no-model", action="store_true", help="skip the model checks (prediction drift, decay)"
     )
     parser.add_argument(
         "--labels",
@@ -51,54 +57,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import github, tracking
-    from lifecycle.errors import GateFailed
+    from lifecycle.gates import registry
+    from lifecycle.gates.publish import publish, verdict
+    from lifecycle.github import actions
     from lifecycle.monitoring import drift_report
     from lifecycle.monitoring.drift import check_drift
     from lifecycle.monitoring.window import read_window
+    from lifecycle.registry import tracking
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
     source = args.current or settings.serving.prediction_log.path
     window = read_window(source, settings, must_exist=args.current is not None, days=args.days)
     tracking.progress(f"window: {len(window.frame)} rows from {source}")
-    reference, model, labels, notes = None, None, None, []
+    reference, model, labels, notes = None, None, None, list[str]()
     if settings.gates.drift.mode != "off" and len(window.frame) >= settings.gates.drift.min_rows:
         reference, model, labels, notes = _inputs(args, settings, window)
     outcome = check_drift(reference, window, settings, model, labels)
+    context = registry.Context(settings, args.reports, measured=outcome.report)
+    report = registry.run(registry.get("drift"), context)
     about = drift_report.context(window, reference, model, notes)
     drift_report.write(outcome, about, args.reports)
-    github.append_summary(drift_report.to_markdown(outcome, about))
+    markdown = drift_report.to_markdown(outcome, about)
+    publish([report], args.reports, markdown, written=True, verbose=args.verbose)
     for name, value in {
         "drift": str(outcome.drift).lower(),
         "status": outcome.status,
         "drifted-features": ",".join(outcome.drifted),
         "broken-features": ",".join(outcome.broken),
     }.items():
-        github.set_output(name, value)
-    if not outcome.report.passed and outcome.report.mode != "off":
-        annotate = github.error if outcome.report.blocking else github.warning
-        annotate(outcome.report.reason(), title=f"drift check: {outcome.status}")
-    if outcome.report.blocking:
-        raise GateFailed(
-            f"drift check failed ({outcome.status}): {outcome.report.reason()}. Details in "
-            f"{args.reports}/drift.md; to report without failing, set gates.drift.mode to warn."
-        )
-    return 0
+        actions.set_output(name, value)
+    return verdict([report], args.reports)
 
 
 def _inputs(
     args: argparse.Namespace, settings: Settings, window: Window
 ) -> tuple[Any, Any, Any, list[str]]:
     """(reference, model, labels, notes) for a window big enough to judge."""
-    from lifecycle import tracking
     from lifecycle.monitoring.reference import load_reference
     from lifecycle.monitoring.scoring import find_model
     from lifecycle.monitoring.window import read_window
+    from lifecycle.registry import tracking
 
-    model, note = find_model(settings, args.model, window.frame)
+    ref = "none" if args.no_model else _ref(args)
+    model, note = find_model(settings, ref, window.frame)
     version = args.reference_version or (model.data_version if model else None)
     tracking.progress(f"reference: data version {version or 'in the workspace'}…")
     reference = load_reference(settings, version)
     labels = read_window(args.labels, settings).frame if args.labels else None
     return reference, model, labels, [note] if note else []
+
+
+def _ref(args: argparse.Namespace) -> str | None:
+    return str(args.version) if args.version is not None else args.alias

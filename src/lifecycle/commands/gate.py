@@ -1,4 +1,4 @@
-"""Verb `gate`: model tests, bias checks and challenger vs champion on a training run's model.
+"""Verb `gate`: the model-stage gates (lifecycle.gates.registry) on a training run's model.
 
 The model comes from the MLflow run; the holdout is recomputed with data.split (the same split
 training used). Reports go to reports/ and to the run (artifacts under gates/, tags
@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "Run the model, bias and quality gates on a training run (default: the latest)."
-GATES = ("model", "bias", "quality")
+HELP = "Run the model-stage gates (model, bias, quality) on a training run (default: the latest)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only",
-        default=",".join(GATES),
-        help=f"comma-separated gates to run (default: {','.join(GATES)})",
+        metavar="GATE[,GATE...]",
+        help="comma-separated model-stage gates to run (default: all of them, see docs/gates.md)",
     )
     parser.add_argument("--run-id", help="the training run to gate (default: the latest)")
     parser.add_argument(
@@ -26,39 +25,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def selected(only: str) -> list[str]:
-    from lifecycle.errors import UsageError
-
-    names = [name.strip() for name in only.split(",") if name.strip()]
-    unknown = [name for name in names if name not in GATES]
-    if unknown or not names:
-        raise UsageError(
-            f"--only: unknown gate(s) {', '.join(unknown) or '(none given)'}; choose from "
-            f"{', '.join(GATES)}"
-        )
-    return [name for name in GATES if name in names]
-
-
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import github, registry, tracking
-    from lifecycle.data import load_dataset, split
-    from lifecycle.gates import record
+    from lifecycle.data.dataset import load_dataset, split
+    from lifecycle.gates import record, registry
     from lifecycle.gates.publish import publish, verdict
+    from lifecycle.github import actions
+    from lifecycle.registry import models, tracking
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
-    gates = selected(args.only)
+    gates = registry.select(args.only, "model")
     run_id = args.run_id or tracking.latest_run_id(settings)
     training = tracking.training_run(run_id)
     record.warn_if_data_changed(training, settings)
-    tracking.progress(f"gating run {run_id}: {', '.join(gates)}…")
-    model = registry.load_run_model(run_id)
+    tracking.progress(f"gating run {run_id}: {', '.join(g.name for g in gates)}…")
     train_df, test_df = split(load_dataset(settings), settings)
-    reports = [
-        record.run_gate(name, model, train_df, test_df, settings, args.reports) for name in gates
-    ]
-    publish(reports, args.reports)
+    context = registry.Context(
+        settings, args.reports, model=models.load_run_model(run_id), train=train_df, test=test_df
+    )
+    reports = [registry.run(gate, context) for gate in gates]
+    publish(reports, args.reports, verbose=args.verbose)
     record.log_to_run(run_id, reports, args.reports)
-    github.set_output("passed", str(not any(r.blocking for r in reports)).lower())
-    github.set_output("run-id", run_id)
+    actions.set_output("run-id", run_id)
     return verdict(reports, args.reports)

@@ -27,15 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import data, datagen
+    from lifecycle.data import dataset, generator
     from lifecycle.errors import UsageError
     from lifecycle.settings import load_settings
 
-    problems = datagen.parse_problems(args.problems)
+    problems = generator.parse_problems(args.problems)
     out = args.out if args.out is not None else load_settings(args.params).data.path
-    data.table_kind(out, error=UsageError)  # refuse a bad suffix before generating
-    frame = datagen.generate(args.rows, args.seed, problems)
-    data.write_table(frame, out)
+    dataset.table_kind(out, error=UsageError)  # refuse a bad suffix before generating
+    frame = generator.generate(args.rows, args.seed, problems)
+    dataset.write_table(frame, out)
     print(
         f"wrote {len(frame):,} rows x {frame.shape[1]} columns to {out} "
         f"(seed {args.seed}, problems: {', '.join(problems) or 'none'}, "

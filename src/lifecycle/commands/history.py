@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
-HELP = "Show who moved which alias to which model version, when and why."
+HELP = "Show who moved which alias to which version, when, why, who approved it, from which run."
 
-COLUMNS = ("at", "action", "environment", "from", "to", "actor", "reason")
+# who moved the alias, why, who approved the run's deployment and the run (ci_run_url)
+COLUMNS = ("at", "action", "environment", "from", "to", "actor", "reason", "approver", "ci_run_url")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,11 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import registry
+    from lifecycle.registry import aliases
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
-    entries = registry.history(settings, args.env)
+    entries = aliases.history(settings, args.env)
     if args.format == "json":
         print(json.dumps(entries, indent=2))
     elif not entries:
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def table(entries: list[dict]) -> str:
+def table(entries: list[dict[str, Any]]) -> str:
     """A Markdown table (readable in a terminal, rendered in a job summary)."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for entry in entries:

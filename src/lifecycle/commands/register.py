@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lifecycle.settings import Settings
 
 HELP = "Register a training run's model (refused if an enforced gate failed); alias candidate."
 
@@ -22,42 +26,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import github, registry, tracking
+    from lifecycle.github import actions
+    from lifecycle.registry import models, tracking
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
     run_id = args.run_id or tracking.latest_run_id(settings)
-    version = registry.register(settings, run_id)
-    uri = registry.model_uri(settings, version)
+    version = models.register(settings, run_id)
+    uri = models.model_uri(settings, version)
     print(f"registered {settings.model.name} version {version} from run {run_id}")
-    print(f"alias '{registry.CANDIDATE}' -> version {version}  ({uri})")
-    github.set_output("version", version)
-    github.set_output("run-id", run_id)
-    github.set_output("model-uri", uri)
+    print(f"alias '{models.CANDIDATE}' -> version {version}  ({uri})")
+    actions.set_output("version", version)
+    actions.set_output("run-id", run_id)
+    actions.set_output("model-uri", uri)
     card = _model_card(settings, version, run_id, args.reports)
     if card:
-        github.set_output("model-card", str(card))
+        actions.set_output("model-card", str(card))
     return 0
 
 
-def _model_card(settings, version: str, run_id: str, reports: Path) -> Path | None:
+def _model_card(settings: Settings, version: str, run_id: str, reports: Path) -> Path | None:
     """Write and log the card; a failure here is a warning: the version is registered."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    from lifecycle import github
     from lifecycle.errors import LifecycleError
     from lifecycle.gates.result import write_text
-    from lifecycle.monitoring.modelcard import build_card
+    from lifecycle.github import actions
+    from lifecycle.monitoring.modelcard import build_card, log_card
 
     try:
         number, card = build_card(settings, version)
         path = reports / f"model-card-v{number}.md"
         write_text(path, card)
-        MlflowClient().log_text(run_id, card, "model-card.md")
-    except (LifecycleError, MlflowException, OSError) as exc:
+        log_card(run_id, card)
+    except (LifecycleError, OSError) as exc:
         message = f"model card of version {version} not written ({exc}); `lifecycle card` retries"
-        github.warning(message)
+        actions.warning(message)
         print(f"warning: {message}")
         return None
     print(f"model card: {path} (and model-card.md in run {run_id})")

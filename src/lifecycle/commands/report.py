@@ -27,27 +27,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from lifecycle import github, pr_report
     from lifecycle.errors import UsageError
-    from lifecycle.github_api import GitHub
+    from lifecycle.gates import pr_report
+    from lifecycle.github import actions
+    from lifecycle.github.api import GitHub
 
     gates = pr_report.load_reports(args.reports)
     markdown = pr_report.render(gates)
     if args.output:
         _write(args.output, markdown)
-    number = args.pr or github.pull_request_number()
+    number = args.pr or actions.pull_request_number()
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     wanted = args.comment == "always" or (args.comment == "auto" and number and token)
-    github.set_output("passed", str(pr_report.all_passed(gates)).lower())
+    actions.set_output("passed", str(pr_report.all_passed(gates)).lower())
     if not wanted:
-        github.append_summary(markdown)
+        actions.append_summary(markdown)
         return 0
     if not number:
         raise UsageError("--comment always needs a pull request: pass --pr or run on pull_request")
     client = GitHub.from_env(args.repository, args.api_url)
-    url = github.upsert_comment(client, number, markdown, pr_report.MARKER)
-    github.set_output("comment-url", url)
-    github.append_summary(markdown + f"\n\nPosted to pull request #{number}: {url}")
+    url = actions.upsert_comment(client, number, markdown, pr_report.MARKER, actions.bot_login())
+    if url is None:  # a fork's pull request: the token may read but not comment
+        actions.warning(
+            f"the token may not comment on pull request #{number} (GitHub answered 403, as it "
+            "does for a pull request from a fork): the report is in this job's summary",
+            title="Report not posted as a comment",
+        )
+        actions.append_summary(markdown)
+        print(f"pull request #{number} refused the comment (403): report in the job summary")
+        return 0
+    actions.set_output("comment-url", url)
+    actions.append_summary(markdown + f"\n\nPosted to pull request #{number}: {url}")
     print(f"report posted to pull request #{number}: {url}")
     return 0
 

@@ -31,19 +31,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import github
+    from lifecycle.deploy import store
+    from lifecycle.github import actions
     from lifecycle.serving import bento, server
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
     serving = settings.serving
-    bento.use_local_home()
+    home = bento.use_local_home()
     built = bento.find_bento(settings, args.bento, args.version or args.alias)
     host = args.host or serving.host
     port = serving.port if args.port is None else args.port
     port = port or server.free_port(host)
     predictions = Path(serving.prediction_log.path)
     if not args.background:
+        store.check(home, built.tag)  # tampered: one line and exit 2, not the server's traces
         print(f"serving {built.tag} (model version {built.model_version}) on http://{host}:{port}")
         return server.foreground(built.tag, host, port, predictions)
     started = server.start(built.tag, host, port, args.log, predictions)
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"serving {built.tag} (model version {built.model_version}) at {started.url}")
     print(f"process group {started.process.pid}; log {args.log}")
     print(f"stop it with: kill -TERM -- -{started.process.pid}")
-    github.set_output("url", started.url)
-    github.set_output("pid", str(started.process.pid))
-    github.set_output("bento-tag", built.tag)
+    actions.set_output("url", started.url)
+    actions.set_output("pid", str(started.process.pid))
+    actions.set_output("bento-tag", built.tag)
     return 0

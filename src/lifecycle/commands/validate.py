@@ -1,5 +1,6 @@
-"""Verb `validate`: data tests (Great Expectations, from the data contract) and deepchecks data
-integrity on the training data, or on any batch with --data."""
+"""Verb `validate`: the data-stage gates (lifecycle.gates.registry): data tests (Great
+Expectations, from the data contract) and deepchecks data integrity on the training data, or on
+any batch with --data."""
 
 from __future__ import annotations
 
@@ -19,22 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lifecycle import data, github, tracking
-    from lifecycle.gates.contract import load_contract
-    from lifecycle.gates.data_tests import run_data_tests
-    from lifecycle.gates.integrity import run_integrity
+    from lifecycle.data import dataset
+    from lifecycle.gates import registry
     from lifecycle.gates.publish import publish, verdict
+    from lifecycle.registry import tracking
     from lifecycle.settings import load_settings
 
     settings = load_settings(args.params)
-    contract = load_contract(settings)
+    gates = registry.select(None, "data")
     path = args.data or settings.data.path
-    hint = data.PULL_HINT if path == settings.data.path else "check the path given to --data"
-    frame = data.read_table(path, hint=hint)
+    frame = dataset.load_dataset(settings, path)  # first what train needs: columns, types, labels
     tracking.progress(f"validating {path}: {len(frame)} rows, {len(frame.columns)} columns…")
-    reports = [run_data_tests(frame, settings, contract, args.reports)]
-    tracking.progress("running the deepchecks integrity suite…")
-    reports.append(run_integrity(frame, settings, args.reports))
-    publish(reports, args.reports)
-    github.set_output("passed", str(not any(r.blocking for r in reports)).lower())
+    context = registry.Context(settings, args.reports, frame=frame)
+    reports = [registry.run(gate, context) for gate in gates]
+    publish(reports, args.reports, verbose=args.verbose)
     return verdict(reports, args.reports)

@@ -13,14 +13,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from lifecycle.gates.contract import Contract
 from lifecycle.gates.result import GateResult
 from lifecycle.settings import Settings
 
 
-def _proba(model: Any, X: pd.DataFrame, settings: Settings) -> np.ndarray:
-    from lifecycle.train import positive_proba
+def _proba(model: Any, X: pd.DataFrame, settings: Settings) -> NDArray[Any]:
+    from lifecycle.training.model import positive_proba
 
     return np.asarray(positive_proba(model, X), dtype=float)
 
@@ -94,7 +95,7 @@ def minimum_functionality(
     """The contract's examples: P(positive) > 0.5 for "positive", < 0.5 for "negative"."""
     if contract is None or not contract.examples:
         return []
-    from lifecycle.train import model_input
+    from lifecycle.training.model import model_input
 
     features = settings.data.features.all
     rows = pd.DataFrame([{f: e.row.get(f) for f in features} for e in contract.examples])

@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from lifecycle.gates.registry import Context, Gate
 from lifecycle.gates.result import GateReport, GateResult
 from lifecycle.settings import Settings
 
-GATE = "bias"
+NAME = "bias"
 MAIN_METRIC = "roc_auc"
 NUMERIC_BINS = 4
 
@@ -30,16 +32,16 @@ def run_bias(
 ) -> GateReport:
     gate = settings.gates.bias
     if gate.mode == "off":
-        return GateReport(GATE, gate.mode)
+        return GateReport(NAME, gate.mode)
     attributes = settings.data.protected_attributes
     if not attributes:
         note = "no data.protected_attributes in params.yaml: nothing to check"
-        return GateReport(GATE, gate.mode, note=note)
-    from lifecycle.data import features_and_target
-    from lifecycle.train import model_input
+        return GateReport(NAME, gate.mode, note=note)
+    from lifecycle.data.dataset import features_and_target
+    from lifecycle.training.model import model_input, positive_proba
 
     X, y = features_and_target(test_df, settings)
-    proba = model.predict_proba(model_input(X, settings))[:, list(model.classes_).index(1)]
+    proba = positive_proba(model, model_input(X, settings))
     y_true, y_pred = np.asarray(y, dtype=int), (proba >= 0.5).astype(int)
     results = []
     for attribute in attributes:
@@ -47,7 +49,7 @@ def run_bias(
         results += fairness(attribute, groups, y_true, y_pred, proba, settings)
     results += performance_bias(test_df, proba, settings, out_dir)
     note = f"holdout of {len(test_df)} rows; positive = P(positive) ≥ 0.5"
-    return GateReport(GATE, gate.mode, tuple(results), note=note)
+    return GateReport(NAME, gate.mode, tuple(results), note=note)
 
 
 def _groups(column: pd.Series) -> pd.Series:
@@ -60,9 +62,9 @@ def _groups(column: pd.Series) -> pd.Series:
 def fairness(
     attribute: str,
     groups: pd.Series,
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    proba: np.ndarray,
+    y_true: NDArray[Any],
+    y_pred: NDArray[Any],
+    proba: NDArray[Any],
     settings: Settings,
 ) -> list[GateResult]:
     """Demographic parity ratio and equalized odds difference, with the per-group table."""
@@ -72,7 +74,7 @@ def fairness(
     table = group_table(groups, y_true, y_pred, proba)
     ratio = float(demographic_parity_ratio(y_true, y_pred, sensitive_features=groups))
     gap = float(equalized_odds_difference(y_true, y_pred, sensitive_features=groups))
-    rates = {g: round(v["selection_rate"], 4) for g, v in table.items()}
+    rates = {g: _rounded(v["selection_rate"]) for g, v in table.items()}
     details = {"attribute": attribute, "groups": table}
     return [
         GateResult(
@@ -95,8 +97,8 @@ def fairness(
 
 
 def group_table(
-    groups: pd.Series, y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray
-) -> dict[str, dict[str, float]]:
+    groups: pd.Series, y_true: NDArray[Any], y_pred: NDArray[Any], proba: NDArray[Any]
+) -> dict[str, dict[str, float | None]]:
     """group -> count, selection_rate, tpr, fpr, roc_auc (fairlearn MetricFrame)."""
     from fairlearn.metrics import (
         MetricFrame,
@@ -123,13 +125,17 @@ def group_table(
     }
 
 
-def _auc(y_true: np.ndarray, scores: np.ndarray) -> float:
+def _auc(y_true: NDArray[Any], scores: NDArray[Any]) -> float:
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y_true, scores)) if len(np.unique(y_true)) == 2 else float("nan")
 
 
-def _number(value: Any) -> float | int | None:
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _number(value: Any) -> float | None:
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float) and np.isnan(value):
         return None
@@ -142,7 +148,7 @@ def _odds_message(table: dict[str, dict[str, Any]]) -> str:
 
 
 def performance_bias(
-    test_df: pd.DataFrame, proba: np.ndarray, settings: Settings, out_dir: Path | None
+    test_df: pd.DataFrame, proba: NDArray[Any], settings: Settings, out_dir: Path | None
 ) -> list[GateResult]:
     """deepchecks PerformanceBias on every protected attribute, as one suite; ``proba`` is
     P(positive) on ``test_df``."""
@@ -165,7 +171,7 @@ def performance_bias(
         chosen,
         train_dataset=dataset(frame, settings, extra=extra),
         predictions=predictions([0, 1], train=both),
-        html=out_dir / f"{GATE}.html" if out_dir else None,
+        html=out_dir / f"{NAME}.html" if out_dir else None,
     )
 
 
@@ -177,3 +183,10 @@ def _largest_drop(value: dict[str, pd.DataFrame]) -> dict[str, float] | None:
     worst = scores.loc[(scores["_score"] - scores["_baseline"]).idxmin()]
     column = next(c for c in scores.columns if not str(c).startswith("_"))
     return {str(worst[column]): round(float(worst["_score"] - worst["_baseline"]), 4)}
+
+
+def check(context: Context) -> GateReport:
+    return run_bias(context.model, context.test, context.settings, context.reports)
+
+
+GATE = Gate(NAME, "model", "fairness across protected attributes (fairlearn, deepchecks)", check)

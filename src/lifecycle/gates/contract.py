@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lifecycle.errors import ConfigError
-from lifecycle.settings import Settings
+from lifecycle.settings import Settings, read_yaml
 
 Bounds = Annotated[list[float], Field(min_length=2, max_length=2)]
 
@@ -38,6 +37,8 @@ class ColumnRule(_Strict):
         numeric = self.type != "str"
         if not numeric and any(v is not None for v in (self.min, self.max, self.mean, self.median)):
             raise ValueError("min, max, mean and median apply to numeric columns only")
+        if not numeric and any(isinstance(value, bool) for value in self.allowed or ()):
+            raise ValueError("allowed: true and false are booleans; quote them for text: 'true'")
         for name in ("mean", "median"):
             bounds = getattr(self, name)
             if bounds is not None and bounds[0] > bounds[1]:
@@ -68,11 +69,9 @@ def load_contract(settings: Settings) -> Contract:
             f"{settings.source}: gates.data.contract: {path} not found; point it at the data "
             "contract (for example src/lifecycle/contracts/credit.yaml)"
         )
+    raw = read_yaml(path)  # YAML 1.2 booleans: a category written yes or no stays text
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         contract = Contract.model_validate({**(raw or {}), "source": path})
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
     _check_columns(contract, settings)

@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from lifecycle.errors import DataError
+from lifecycle.gates.registry import Context, Gate
 from lifecycle.gates.result import GateReport, GateResult
 from lifecycle.settings import Settings
 
-GATE = "integrity"
+NAME = "integrity"
 # reads the measured value behind a check's condition out of its result, for the gate table
 Reader = Callable[[Any], Any]
 
@@ -31,8 +33,8 @@ def dataset(frame: pd.DataFrame, settings: Settings, extra: Sequence[str] = ()) 
     """A deepchecks Dataset of the features (plus ``extra`` columns) and the 0/1 label."""
     from deepchecks.tabular import Dataset
 
-    from lifecycle.data import features_and_target
-    from lifecycle.train import model_input
+    from lifecycle.data.dataset import features_and_target
+    from lifecycle.training.model import model_input
 
     X, y = features_and_target(frame, settings)
     data = model_input(X, settings)
@@ -47,11 +49,11 @@ def run_integrity(
     frame: pd.DataFrame, settings: Settings, out_dir: Path | None = None
 ) -> GateReport:
     """Leakage, conflicting labels, label balance and train-test drift on the data to train on."""
-    from lifecycle.data import split
+    from lifecycle.data.dataset import split
 
     gate = settings.gates.integrity
     if gate.mode == "off":
-        return GateReport(GATE, gate.mode)
+        return GateReport(NAME, gate.mode)
     data = settings.data
     missing = [c for c in [*data.features.all, data.target] if c not in frame.columns]
     try:
@@ -62,16 +64,16 @@ def run_integrity(
     except DataError as exc:
         message = f"cannot run: {exc} (see the data gate)"
         result = GateResult("suite", "data usable", False, True, False, {"message": message})
-        return GateReport(GATE, gate.mode, (result,))
+        return GateReport(NAME, gate.mode, (result,))
     results = run_suite(
         "Data integrity and train-test validation",
         integrity_checks(settings),
         train_dataset=train_dataset,
         test_dataset=test_dataset,
-        html=out_dir / f"{GATE}.html" if out_dir else None,
+        html=out_dir / f"{NAME}.html" if out_dir else None,
     )
     note = f"{len(train)} train rows and {len(test)} test rows (data.split)"
-    return GateReport(GATE, gate.mode, tuple(results), note=note)
+    return GateReport(NAME, gate.mode, tuple(results), note=note)
 
 
 def integrity_checks(settings: Settings) -> list[tuple[Any, Reader, Any]]:
@@ -105,10 +107,10 @@ def integrity_checks(settings: Settings) -> list[tuple[Any, Reader, Any]]:
     ]
 
 
-def _min_share_condition(minimum: float) -> Callable[[dict], Any]:
+def _min_share_condition(minimum: float) -> Callable[[dict[str, float]], Any]:
     from deepchecks.core import ConditionCategory, ConditionResult
 
-    def condition(shares: dict) -> Any:
+    def condition(shares: dict[str, float]) -> Any:
         label, share = min(shares.items(), key=lambda item: item[1])
         category = ConditionCategory.PASS if share >= minimum else ConditionCategory.FAIL
         return ConditionResult(category, f"label {label!r} holds {share:.2%} of the rows")
@@ -131,7 +133,7 @@ def _pps_change(value: dict[str, dict[str, float]]) -> dict[str, float] | None:
 
 def run_suite(
     title: str,
-    checks: list[tuple[Any, Reader | None, Any]],
+    checks: Sequence[tuple[Any, Reader | None, Any]],
     *,
     train_dataset: Any,
     test_dataset: Any = None,
@@ -159,7 +161,7 @@ def run_suite(
     return [r for item in outcome.results for r in _to_results(item, readers)]
 
 
-def predictions(classes: Sequence[Any], **proba: np.ndarray) -> dict[str, Any]:
+def predictions(classes: Sequence[Any], **proba: NDArray[Any]) -> dict[str, Any]:
     """deepchecks' static predictions from probabilities, e.g. predictions(c, train=p, test=q)."""
     labels = np.asarray(classes)
     static: dict[str, Any] = {"model_classes": list(labels)}
@@ -203,3 +205,10 @@ def save_html(outcome: Any, path: Path) -> None:
         for leftover in folder.glob("*"):
             leftover.unlink()
         folder.rmdir()
+
+
+def check(context: Context) -> GateReport:
+    return run_integrity(context.frame, context.settings, context.reports)
+
+
+GATE = Gate(NAME, "data", "deepchecks leakage, label balance and train-test drift", check)

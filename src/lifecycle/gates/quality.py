@@ -13,23 +13,24 @@ from typing import Any
 import pandas as pd
 
 from lifecycle.errors import ConfigError, DataError, RegistryError
+from lifecycle.gates.registry import Context, Gate
 from lifecycle.gates.result import GateReport, GateResult
 from lifecycle.settings import Settings
 
-GATE = "quality"
+NAME = "quality"
 LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 
 
 def find_champion(settings: Settings) -> tuple[Any, str] | None:
     """(model, version) under the champion alias, or None when no version holds it."""
-    from lifecycle import registry
+    from lifecycle.registry import models
 
     alias = settings.gates.quality.champion_alias
     try:
-        version = registry.resolve(settings, alias).version
+        version = models.resolve(settings, alias).version
     except RegistryError:
         return None
-    return registry.load_model(settings, version), str(version)
+    return models.load_model(settings, version), str(version)
 
 
 def run_quality(
@@ -39,12 +40,12 @@ def run_quality(
     champion: tuple[Any, str] | None,
 ) -> GateReport:
     """Compare on ``test_df``; ``champion`` is (model, version) or None."""
-    from lifecycle.data import features_and_target
-    from lifecycle.train import METRICS, evaluate, model_input
+    from lifecycle.data.dataset import features_and_target
+    from lifecycle.training.model import METRICS, evaluate, model_input
 
     gate = settings.gates.quality
     if gate.mode == "off":
-        return GateReport(GATE, gate.mode)
+        return GateReport(NAME, gate.mode)
     unknown = [m for m in gate.max_regression if m not in METRICS]
     if unknown:
         raise ConfigError(
@@ -66,7 +67,7 @@ def run_quality(
     ]
     alias = gate.champion_alias
     note = f"champion: version {version} (alias '{alias}'), same holdout of {len(X)} rows"
-    return GateReport(GATE, gate.mode, tuple(results), note=note)
+    return GateReport(NAME, gate.mode, tuple(results), note=note)
 
 
 def _compare(metric: str, ours: float, theirs: float, limit: float, version: str) -> GateResult:
@@ -108,7 +109,7 @@ def _first_run(ours: dict[str, float], settings: Settings) -> GateReport:
         )
         for metric, limit in gate.max_regression.items()
     )
-    return GateReport(GATE, gate.mode, results, note=note)
+    return GateReport(NAME, gate.mode, results, note=note)
 
 
 def _unscorable(version: str, exc: Exception, settings: Settings) -> GateReport:
@@ -126,4 +127,12 @@ def _unscorable(version: str, exc: Exception, settings: Settings) -> GateReport:
         False,
         {"champion_version": version, "message": message},
     )
-    return GateReport(GATE, gate.mode, (result,))
+    return GateReport(NAME, gate.mode, (result,))
+
+
+def check(context: Context) -> GateReport:
+    champion = find_champion(context.settings)
+    return run_quality(context.model, context.test, context.settings, champion)
+
+
+GATE = Gate(NAME, "model", "the challenger against the champion on the same holdout", check)

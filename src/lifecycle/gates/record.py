@@ -1,62 +1,51 @@
-"""Running the model-side gates by name and recording their outcome on the MLflow run."""
+"""Recording gate outcomes in MLflow: on the training run (model gates) or on a model version
+(the load-test gate, which tests a registered version's Bento). The tags themselves are
+``lifecycle.registry.gate_tags``'s business."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from lifecycle.gates.result import GateReport
 from lifecycle.settings import Settings
 
 
-def run_gate(
-    name: str,
-    model: Any,
-    train_df: pd.DataFrame,
-    test_df: pd.DataFrame,
-    settings: Settings,
-    out_dir: Path,
-) -> GateReport:
-    """One of model, bias, quality on the run's model and the recomputed holdout."""
-    from lifecycle import tracking
-
-    tracking.progress(f"gate {name}…")
-    if name == "model":
-        from lifecycle.gates.contract import load_contract
-        from lifecycle.gates.model_tests import run_model_tests
-
-        contract = load_contract(settings)
-        return run_model_tests(model, train_df, test_df, settings, contract, out_dir)
-    if name == "bias":
-        from lifecycle.gates.bias import run_bias
-
-        return run_bias(model, test_df, settings, out_dir)
-    from lifecycle.gates.quality import find_champion, run_quality
-
-    off = settings.gates.quality.mode == "off"
-    return run_quality(model, test_df, settings, None if off else find_champion(settings))
-
-
-def log_to_run(run_id: str, reports: list[GateReport], out_dir: Path) -> None:
-    """Tags gate.<name>.passed / gate.<name>.mode and the report files as artifacts (gates/)."""
+def log_to_run(run_id: str, reports: Sequence[GateReport], out_dir: Path) -> None:
+    """The gate tags on the run and the report files as artifacts (gates/)."""
     from mlflow import MlflowClient
+
+    from lifecycle.registry import gate_tags
 
     client = MlflowClient()
     for report in reports:
-        client.set_tag(run_id, f"gate.{report.gate}.passed", str(report.passed).lower())
-        client.set_tag(run_id, f"gate.{report.gate}.mode", report.mode)
+        for key, value in gate_tags.write(report).items():
+            client.set_tag(run_id, key, value)
         for suffix in (".json", ".md", ".html"):
             path = out_dir / f"{report.gate}{suffix}"
             if path.is_file():
                 client.log_artifact(run_id, str(path), artifact_path="gates")
 
 
+def log_to_version(settings: Settings, version: str, report: GateReport) -> None:
+    """The gate tags on a model version, with each check's value as ``<gate>.<metric>``."""
+    from mlflow import MlflowClient
+
+    from lifecycle.registry import gate_tags, tracking
+
+    tracking.configure()
+    client = MlflowClient()
+    tags = gate_tags.write(report)
+    tags |= {f"{report.gate}.{r.metric}": str(r.value) for r in report.results}
+    for key, value in tags.items():
+        client.set_model_version_tag(settings.model.name, version, key, value)
+
+
 def warn_if_data_changed(run: Any, settings: Settings) -> None:
     """The holdout is recomputed from today's data: say so if it is not the data trained on."""
-    from lifecycle import tracking
-    from lifecycle.data import data_version
+    from lifecycle.data.dvc import data_version
+    from lifecycle.registry import tracking
 
     trained_on = run.data.tags.get("data.version")
     current = data_version(settings)

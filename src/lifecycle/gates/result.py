@@ -35,6 +35,15 @@ class GateResult:
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
 
+    def describe(self) -> str:
+        """The check in one line, in full: what it measured against what, and why."""
+        said = (
+            f"{self.name}: {self.metric} = {format_value(self.value)} "
+            f"(threshold {format_value(self.threshold)})"
+        )
+        why = _summary(self.details)
+        return f"{said}, {why}" if why else said
+
 
 @dataclass(frozen=True)
 class GateReport:
@@ -67,7 +76,7 @@ class GateReport:
 
     def reason(self, limit: int = 3) -> str:
         """Why the gate failed, in one line: the first failing checks and their values."""
-        said = [_reason(r) for r in self.failures[:limit]]
+        said = [r.describe() for r in self.failures[:limit]]
         more = len(self.failures) - limit
         return "; ".join(said) + (f"; and {more} more" if more > 0 else "")
 
@@ -98,12 +107,6 @@ class GateReport:
             lines += ["", "<details><summary>Passed checks</summary>", "", _table(passed)]
             lines += ["", "</details>"]
         return "\n".join(lines)
-
-
-def _reason(r: GateResult) -> str:
-    said = f"{r.name}: {r.metric} = {format_value(r.value)} (threshold {format_value(r.threshold)})"
-    message = r.details.get("message")
-    return f"{said}, {message}" if message else said
 
 
 def _table(results: Iterable[GateResult]) -> str:

@@ -18,7 +18,9 @@ from lifecycle.settings import Settings
 TABLE = "(table)"
 
 
-def batches(frame: pd.DataFrame, settings: Settings, contract: Contract) -> Iterator[tuple]:
+def batches(
+    frame: pd.DataFrame, settings: Settings, contract: Contract
+) -> Iterator[tuple[str, pd.DataFrame, Any]]:
     """(name, batch, suite): the table suite on the frame, then one per column present.
 
     Each column is validated as its own one-column batch: GX drops missing values from the

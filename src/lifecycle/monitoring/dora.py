@@ -114,7 +114,9 @@ def _deployment(
     started, source = origin(entry) if origin else (None, "")
     lead = (at - started).total_seconds() / 3600 if started else None
     failed = after is not None and after.get("action") == "rollback"
-    recovery = (parse_time(after["at"]) - at).total_seconds() / 3600 if failed else None
+    recovery = None
+    if after is not None and failed:
+        recovery = (parse_time(after["at"]) - at).total_seconds() / 3600
     return Deployment(entry["at"], str(entry.get("to")), lead, source, failed, recovery)
 
 

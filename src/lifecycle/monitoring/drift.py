@@ -221,6 +221,8 @@ def prediction_drift(
     limit = settings.gates.drift.prediction_psi_max
     expected = probabilities(model.model, _sample(reference), settings)
     actual, source = scoring.row_probabilities(model, _sample(current), settings)
+    if actual is None:  # scored above when the log lacks probabilities
+        raise ValueError("no probabilities for the current window")
     psi = stats.numeric_psi(expected, actual)
     message = f"P(positive) {source} vs model v{model.version} on the reference"
     return GateResult(

@@ -7,14 +7,14 @@ intended use and limitations from params.yaml (model.card); deployments from the
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+from lifecycle.errors import RegistryError
 from lifecycle.gates.result import GateReport, format_value
 from lifecycle.settings import Settings
 
@@ -27,9 +27,9 @@ def build_card(settings: Settings, ref: str) -> tuple[str, str]:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from lifecycle import registry
+    from lifecycle.registry import aliases, models
 
-    version = registry.resolve(settings, ref)
+    version = models.resolve(settings, ref)
     number, tags = str(version.version), dict(version.tags)
     run = None
     if tags.get("run_id"):
@@ -39,10 +39,10 @@ def build_card(settings: Settings, ref: str) -> tuple[str, str]:
             run = None  # deleted: the version's tags still say most of it
     params = dict(run.data.params) if run else {}
     metrics = dict(run.data.metrics) if run else _tag_metrics(tags)
-    aliases = sorted(a for a, v in registry.aliases(settings).items() if v == number)
-    moves = [e for e in registry.history(settings) if str(e.get("to")) == number]
+    held = sorted(a for a, v in aliases.current(settings).items() if v == number)
+    moves = [e for e in aliases.history(settings) if str(e.get("to")) == number]
     sections = [
-        _header(settings, version, aliases),
+        _header(settings, version, held),
         "## Intended use\n\n" + settings.model.card.intended_use,
         _data(settings, tags, params),
         _parameters(params),
@@ -135,20 +135,15 @@ def _metrics(settings: Settings, metrics: dict[str, float]) -> str:
 
 
 def _gates(tags: dict[str, str]) -> str:
-    names = sorted(
-        k[len("gate.") : -len(".passed")]
-        for k in tags
-        if k.startswith("gate.") and k.endswith(".passed")
-    )
-    if not names:
+    from lifecycle.gates.registry import ordered
+    from lifecycle.registry import gate_tags
+
+    recorded = gate_tags.read(tags)
+    if not recorded:
         return "## Gate results\n\nNo gate results were recorded on the training run."
     rows = [
-        (
-            n,
-            tags.get(f"gate.{n}.mode", "?"),
-            "✅ pass" if tags[f"gate.{n}.passed"] == "true" else "❌ fail",
-        )
-        for n in names
+        (name, recorded[name].mode, "✅ pass" if recorded[name].passed else "❌ fail")
+        for name in ordered(recorded)
     ]
     return "## Gate results\n\n" + _table(("gate", "mode", "result"), rows)
 
@@ -169,7 +164,7 @@ def bias_report(run_id: str) -> GateReport | None:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from lifecycle.pr_report import load_reports
+    from lifecycle.gates.pr_report import load_reports
 
     with tempfile.TemporaryDirectory() as folder, _quiet_downloads():
         try:
@@ -182,19 +177,20 @@ def bias_report(run_id: str) -> GateReport | None:
     return found[0] if found else None
 
 
-@contextlib.contextmanager
-def _quiet_downloads() -> Iterator[None]:
+def _quiet_downloads() -> Any:
     """No MLflow progress bar for one small file (it would clutter the printed card's log)."""
-    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-    before = os.environ.get(key)
-    os.environ[key] = "false"
+    return mock.patch.dict(os.environ, {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"})
+
+
+def log_card(run_id: str, card: str) -> None:
+    """Log the card beside its training run (model-card.md); registry faults are RegistryErrors."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
     try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
+        MlflowClient().log_text(run_id, card, "model-card.md")
+    except MlflowException as exc:
+        raise RegistryError(f"the model card could not be logged to run {run_id}: {exc}") from None
 
 
 def _limitations(settings: Settings, tags: dict[str, str]) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lifecycle.data import data_version, dvc_pointer, load_dataset, schema_problems
+from lifecycle.data.dataset import load_dataset, schema_problems
+from lifecycle.data.dvc import data_version, dvc_pointer
 from lifecycle.errors import DataError
 from lifecycle.settings import Settings
 
@@ -95,7 +96,7 @@ def _read_at(settings: Settings, pointer: Path, commit: str, version: str) -> pd
     """The data file as it was at ``commit``, through DVC (cache first, then the remote)."""
     import dvc.api
 
-    from lifecycle.commands.pull import route_dvc_logs
+    from lifecycle.data.dvc import route_dvc_logs
 
     route_dvc_logs()
     root = Path(_git(pointer.parent, "rev-parse", "--show-toplevel") or pointer.parent)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from lifecycle.settings import Settings
 
@@ -30,18 +30,18 @@ def find_model(
     """(the model or None, why not). ``ref`` "none" skips; None means the version most logged in
     the window, else the prod environment's alias."""
     if ref is not None and ref.strip().lower() == "none":
-        return None, "Model checks skipped (--model none)."
+        return None, "Model checks skipped (--no-model)."
     ref = ref or default_ref(settings, window)
     if ref is None:
-        return None, "No model named (--model) and no prod environment in the settings."
+        return None, "No model named (--version, --alias) and no prod environment in the settings."
     from mlflow.exceptions import MlflowException
 
-    from lifecycle import registry
     from lifecycle.errors import RegistryError
+    from lifecycle.registry import models
 
     try:
-        version = registry.resolve(settings, ref)
-        model = registry.load_model(settings, version.version)
+        version = models.resolve(settings, ref)
+        model = models.load_model(settings, version.version)
     except (RegistryError, MlflowException, OSError) as exc:
         return None, f"Model '{ref}' not available ({exc})."
     tags = version.tags
@@ -63,9 +63,9 @@ def default_ref(settings: Settings, window: pd.DataFrame) -> str | None:
     return None
 
 
-def probabilities(model: Any, frame: pd.DataFrame, settings: Settings) -> np.ndarray:
+def probabilities(model: Any, frame: pd.DataFrame, settings: Settings) -> NDArray[Any]:
     from lifecycle.monitoring.stats import one_thread
-    from lifecycle.train import model_input, positive_proba
+    from lifecycle.training.model import model_input, positive_proba
 
     with one_thread():
         return positive_proba(model, model_input(frame, settings))
@@ -73,7 +73,7 @@ def probabilities(model: Any, frame: pd.DataFrame, settings: Settings) -> np.nda
 
 def row_probabilities(
     model: ModelInfo | None, frame: pd.DataFrame, settings: Settings
-) -> tuple[np.ndarray | None, str]:
+) -> tuple[NDArray[Any] | None, str]:
     """P(positive) per row: as logged when every row has it, else scored now by the model."""
     if PROBABILITY in frame.columns:
         logged = pd.to_numeric(frame[PROBABILITY], errors="coerce")

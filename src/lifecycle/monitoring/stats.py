@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 BINS = 10
 EPSILON = 1e-4  # floor for an empty bin's share, so PSI stays finite
@@ -47,23 +48,23 @@ class FeatureDrift:
         return asdict(self)
 
 
-def psi_from_shares(expected: np.ndarray, actual: np.ndarray) -> float:
+def psi_from_shares(expected: NDArray[Any], actual: NDArray[Any]) -> float:
     expected = np.clip(np.asarray(expected, dtype=float), EPSILON, None)
     actual = np.clip(np.asarray(actual, dtype=float), EPSILON, None)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def quantile_edges(values: np.ndarray, bins: int = BINS) -> np.ndarray:
+def quantile_edges(values: NDArray[Any], bins: int = BINS) -> NDArray[Any]:
     """Inner bin edges at the reference's quantiles (ties merged, so discrete values work)."""
     return np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
 
 
-def bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def bin_shares(values: NDArray[Any], edges: NDArray[Any]) -> NDArray[Any]:
     counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
     return counts / max(len(values), 1)
 
 
-def numeric_psi(reference: np.ndarray, current: np.ndarray, bins: int = BINS) -> float:
+def numeric_psi(reference: NDArray[Any], current: NDArray[Any], bins: int = BINS) -> float:
     edges = quantile_edges(reference, bins)
     return psi_from_shares(bin_shares(reference, edges), bin_shares(current, edges))
 
@@ -178,7 +179,7 @@ def one_thread() -> Any:
 
 def _encode(
     frame: pd.DataFrame, numeric: list[str], categorical: list[str]
-) -> tuple[np.ndarray, list[int]]:
+) -> tuple[NDArray[Any], list[int]]:
     """Numbers as floats, categories as integer codes (missing stays missing)."""
     columns, native = [], []
     for column in numeric:

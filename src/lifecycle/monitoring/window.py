@@ -82,7 +82,8 @@ def _filesystem(source: str) -> tuple[Any, str]:
     from fsspec.core import url_to_fs
 
     try:
-        return url_to_fs(source)
+        fs, path = url_to_fs(source)
+        return fs, str(path)
     except (ImportError, ValueError) as exc:
         raise DataError(
             f"{source}: cannot open ({exc}); for a cloud URL install its fsspec package "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 Rows = list[dict[str, Any]]
 Scorer = Callable[[Rows], list[Any]]
@@ -28,7 +28,7 @@ class AdaptiveBatcher:
         if self.enabled:
             from bentoml._internal.marshal.dispatcher import CorkDispatcher
 
-            self._dispatcher = CorkDispatcher(
+            self._dispatcher = CorkDispatcher[Rows, list[Any]](
                 max_latency_in_ms=max_latency_ms,
                 max_batch_size=max_batch_size,
                 fallback=_overloaded,
@@ -41,7 +41,10 @@ class AdaptiveBatcher:
         """The scores of ``rows``, in order, computed alone or together with other requests'."""
         if not self.enabled:
             return await asyncio.to_thread(self.score_rows, rows)
-        return await self._submit(rows)
+        scores = await self._submit(rows)
+        if scores is None:  # typed as possible by the dispatcher: only from its fallback, on cancel
+            _overloaded()
+        return scores
 
     async def _score_batches(self, batches: Sequence[Rows]) -> list[list[Any]]:
         flat = [row for batch in batches for row in batch]
@@ -57,7 +60,7 @@ class AdaptiveBatcher:
             self._dispatcher.shutdown()
 
 
-def _overloaded() -> Any:
+def _overloaded() -> NoReturn:
     from bentoml.exceptions import ServiceUnavailable
 
     raise ServiceUnavailable("the service is overloaded: retry later")

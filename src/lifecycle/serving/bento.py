@@ -1,10 +1,12 @@
 """Build a Bento from a registered model version, and find what a build recorded.
 
 ``build`` downloads the version's MLflow model, fingerprints it (``artifact.tree_sha256``), copies
-it into the BentoML model store, derives the request schema, exports the locked requirements
+it into the BentoML model store, derives the request schema and reads the target's labels from
+the model's metadata, exports the locked requirements
 from ``uv.lock`` and builds the Bento from ``bentofile.yaml`` with a ``ServingSpec`` as its build
-arguments. Only when all of that worked does it tag the model version with ``bento.tag`` and
-``bento.model_sha256``: a failed build records nothing.
+arguments. The exported Bento is stored with the version in the registry's artifact store
+(``lifecycle.serving.archive``), and only when all of that worked does the version get its
+``bento.tag``: a failed build records no Bento.
 
 BentoML keeps models and Bentos under ``BENTOML_HOME``; ``use_local_home`` points it at
 ``.bentoml/`` in the project (git-ignored) unless it is already set, so a fresh clone never
@@ -26,13 +28,14 @@ from typing import Any
 import yaml
 
 from lifecycle.errors import ConfigError, RegistryError
+from lifecycle.serving import archive
 from lifecycle.serving.artifact import tree_sha256
-from lifecycle.serving.spec import ServingSpec, feature_specs
+from lifecycle.serving.spec import ServingSpec, feature_specs, model_labels
 from lifecycle.settings import Settings
 
 BENTOFILE = Path("bentofile.yaml")
 LOCAL_HOME = Path(".bentoml")
-MODEL_FOLDER = "mlflow"  # must match lifecycle.service.MODEL_FOLDER
+MODEL_FOLDER = "mlflow"  # must match lifecycle.serving.service.MODEL_FOLDER
 TAG_BENTO = "bento.tag"
 TAG_SHA256 = "bento.model_sha256"
 
@@ -44,6 +47,8 @@ class BuildResult:
     bento_model: str
     sha256: str
     path: str
+    archive: str = ""  # where the registry keeps the exported Bento (lifecycle.serving.archive)
+    archive_sha256: str = ""
 
 
 def use_local_home(root: Path | None = None) -> Path:
@@ -56,10 +61,10 @@ def use_local_home(root: Path | None = None) -> Path:
 
 def build(settings: Settings, ref: str, bentofile: Path = BENTOFILE) -> BuildResult:
     """Build the Bento for model version (or alias) ``ref``; tag the version with the result."""
-    from lifecycle import registry, tracking
+    from lifecycle.registry import models, tracking
 
     tracking.configure()
-    found = registry.resolve(settings, ref)
+    found = models.resolve(settings, ref)
     version = str(found.version)
     config = _read_bentofile(bentofile)
     root = bentofile.resolve().parent
@@ -69,12 +74,16 @@ def build(settings: Settings, ref: str, bentofile: Path = BENTOFILE) -> BuildRes
         _check_recorded_hash(found, sha256)
         features = feature_specs(settings, model_dir)
         bento_model = _store_model(settings, version, model_dir, sha256)
-        spec = _spec(settings, version, bento_model, sha256, features)
+        spec = _spec(settings, version, bento_model, sha256, features, model_labels(model_dir))
         bento = _build_bento(config, root, spec)
-    client = _client()  # the hash first: alone it is still true; the Bento tag says "built"
-    client.set_model_version_tag(settings.model.name, version, TAG_SHA256, sha256)
+        client = _client()  # the hashes first: alone they are still true; the Bento tag: "built"
+        client.set_model_version_tag(settings.model.name, version, TAG_SHA256, sha256)
+        exported = export(str(bento.tag), Path(scratch) / "bento.bento")
+        stored, stored_sha256 = archive.store(settings, found, str(bento.tag), exported)
     client.set_model_version_tag(settings.model.name, version, TAG_BENTO, str(bento.tag))
-    return BuildResult(str(bento.tag), version, bento_model, sha256, bento.path)
+    return BuildResult(
+        str(bento.tag), version, bento_model, sha256, bento.path, stored, stored_sha256
+    )
 
 
 def _client() -> Any:
@@ -137,7 +146,7 @@ def _store_model(settings: Settings, version: str, model_dir: Path, sha256: str)
 
 
 def _spec(
-    settings: Settings, version: str, bento_model: str, sha256: str, features: Any
+    settings: Settings, version: str, bento_model: str, sha256: str, features: Any, labels: Any
 ) -> ServingSpec:
     serving = settings.serving
     return ServingSpec(
@@ -145,11 +154,12 @@ def _spec(
         model_version=version,
         bento_model=bento_model,
         sha256=sha256,
-        positive_label=settings.data.positive_label,
+        labels=labels,
         features=features,
         max_batch_size=serving.max_batch_size,
         max_latency_ms=serving.max_latency_ms,
         max_body_bytes=serving.max_body_bytes,
+        workers=serving.workers,
         access_log=serving.access_log,
         prediction_log_sink=serving.prediction_log.sink,
         prediction_log_path=serving.prediction_log.path,
@@ -205,7 +215,8 @@ def _build_bento(config: dict[str, Any], root: Path, spec: ServingSpec) -> Any:
     python.setdefault("lock_packages", False)  # uv.lock already pins every package
     labels = {**(options.pop("labels", None) or {}), "model_version": spec.model_version}
     _put_uv_on_path()
-    sys.modules.pop("lifecycle.service", None)  # import it afresh with these build arguments
+    # import the service afresh with these build arguments
+    sys.modules.pop("lifecycle.serving.service", None)
     return bentoml.bentos.build(
         **options,
         name=bento_name(spec.model_name),
@@ -252,14 +263,33 @@ def find_bento(settings: Settings, bento: str | None = None, ref: str | None = N
 
 
 def _recorded_bento(settings: Settings, ref: str) -> tuple[str, str]:
-    from lifecycle import registry, tracking
+    from lifecycle.registry import models, tracking
 
     tracking.configure()
-    version = registry.resolve(settings, ref)
+    version = models.resolve(settings, ref)
     tag = (version.tags or {}).get(TAG_BENTO)
     if not tag:
         raise RegistryError(
             f"model version {version.version} ('{ref}') has no Bento yet: run "
             f"`lifecycle build --version {version.version}`"
         )
+    archive.ensure_local(version, tag, required=False)  # from the registry, if stored there
     return tag, str(version.version)
+
+
+def export(tag: str, path: Path) -> Path:
+    """Write the Bento ``tag`` to the archive ``path`` (.bento), whole or not at all."""
+    import bentoml
+    from bentoml.exceptions import BentoMLException
+
+    target = path.resolve()  # BentoML reads a relative path from the filesystem root
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".bento-export-", dir=target.parent) as scratch:
+            written = bentoml.export_bento(tag, str(Path(scratch) / "export.bento"))
+            Path(written).replace(target)
+    except (BentoMLException, OSError) as exc:
+        raise ConfigError(
+            f"the Bento {tag} could not be exported to {path} ({exc}): choose a writable path"
+        ) from None
+    return path

@@ -1,27 +1,36 @@
 """The load-test gate: Locust, headless, in its own process, against a served Bento.
 
-Locust runs ``lifecycle/locustfile.py`` for ``gates.loadtest.duration_s`` seconds with
+Locust runs ``lifecycle/serving/locustfile.py`` for ``gates.loadtest.duration_s`` seconds with
 ``users`` users spawned at ``spawn_rate`` per second, and writes ``reports/loadtest_*.csv`` and
 ``reports/loadtest.html``. The gate reads the aggregated row of the stats CSV and checks three
 thresholds from params.yaml: the 95th percentile latency (``p95_ms``), the error rate
 (``max_error_rate``: valid requests not answered 200, invalid ones not answered 4xx) and the
 throughput (``min_rps``).
+
+With ``gates.loadtest.workers`` above 0, Locust runs distributed on this host: a master (it
+spawns no user itself) and that many worker processes on loopback. The master merges the
+workers' statistics into the same CSV, and counts each worker's requests
+(``reports/loadtest_workers.json``), which the gate's report shows. For workers on other
+machines, run Locust yourself and judge its CSV with ``lifecycle loadtest --stats``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import lifecycle
 from lifecycle.errors import LifecycleError
 from lifecycle.gates.result import GateReport, GateResult
 from lifecycle.serving.payloads import random_record
@@ -29,8 +38,9 @@ from lifecycle.settings import LoadTestGate
 
 GATE = "loadtest"
 CSV_PREFIX = "loadtest"
-LOCUSTFILE = Path(lifecycle.__file__).parent / "locustfile.py"
+LOCUSTFILE = Path(__file__).parent / "locustfile.py"
 STARTUP_GRACE_S = 60  # Locust's own start and stop, on top of the run time
+LOOPBACK = "127.0.0.1"  # where the master listens for its workers
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class LoadStats:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    per_worker: tuple[int, ...] = ()  # requests each Locust worker sent (distributed runs)
 
     @property
     def error_rate(self) -> float:
@@ -48,7 +59,8 @@ class LoadStats:
 
 
 def run_locust(url: str, gate: LoadTestGate, out_dir: Path) -> LoadStats:
-    """Run the locustfile against ``url``; the aggregated statistics."""
+    """Run the locustfile against ``url``, in one process or as a master with ``gate.workers``
+    workers on loopback; the aggregated (for workers: merged) statistics."""
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
@@ -58,7 +70,36 @@ def run_locust(url: str, gate: LoadTestGate, out_dir: Path) -> LoadStats:
         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
     ]  # fmt: skip
     env = {**os.environ, "LIFECYCLE_INVALID_SHARE": f"{gate.invalid_share:g}"}
-    timeout = gate.duration_s + STARTUP_GRACE_S
+    if not gate.workers:
+        _run(command, env, gate.duration_s + STARTUP_GRACE_S)
+        return read_stats(out_dir / f"{CSV_PREFIX}_stats.csv")
+    return _run_distributed(command, env, gate, out_dir)
+
+
+def _run_distributed(
+    command: list[str], env: dict[str, str], gate: LoadTestGate, out_dir: Path
+) -> LoadStats:
+    """``command`` as the master of ``gate.workers`` workers; the merged statistics and the
+    requests each worker sent, as the master counted them."""
+    report = out_dir / f"{CSV_PREFIX}_workers.json"
+    report.unlink(missing_ok=True)
+    env = {**env, "LIFECYCLE_WORKERS_REPORT": str(report)}
+    port = str(_free_port())
+    master = [
+        *command, "--master", "--master-bind-host", LOOPBACK, "--master-bind-port", port,
+        "--expect-workers", str(gate.workers), "--expect-workers-max-wait", str(STARTUP_GRACE_S),
+    ]  # fmt: skip
+    worker = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
+        "--master-host", LOOPBACK, "--master-port", port, "--loglevel", "WARNING",
+    ]  # fmt: skip
+    with _workers(worker, env, gate.workers, out_dir):
+        _run(master, env, gate.duration_s + 2 * STARTUP_GRACE_S)
+    stats = read_stats(out_dir / f"{CSV_PREFIX}_stats.csv")
+    return dataclasses.replace(stats, per_worker=read_workers(report))
+
+
+def _run(command: list[str], env: dict[str, str], timeout: float) -> None:
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -67,7 +108,41 @@ def run_locust(url: str, gate: LoadTestGate, out_dir: Path) -> LoadStats:
         raise LifecycleError(
             f"Locust failed (exit {done.returncode}): {(done.stderr or done.stdout)[-2000:]}"
         )
-    return read_stats(out_dir / f"{CSV_PREFIX}_stats.csv")
+
+
+@contextlib.contextmanager
+def _workers(command: list[str], env: dict[str, str], count: int, out_dir: Path) -> Iterator[None]:
+    """``count`` Locust workers, each logging to ``loadtest_worker_<n>.log``; always stopped."""
+    processes = []
+    try:
+        for number in range(1, count + 1):
+            with (out_dir / f"{CSV_PREFIX}_worker_{number}.log").open("wb") as log:
+                processes.append(
+                    subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+                )
+        yield
+    finally:
+        for process in processes:  # the master's quit stops them; this is for a failed run
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def read_workers(path: Path) -> tuple[int, ...]:
+    """Requests per worker, as the master counted them (largest first)."""
+    try:
+        counts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LifecycleError(f"the Locust master wrote no worker report ({path}): {exc}") from None
+    return tuple(sorted((int(n) for n in counts.values()), reverse=True))
 
 
 def smoke_prediction(url: str) -> dict[str, Any]:
@@ -119,7 +194,13 @@ def _number(text: str) -> float:
 
 def evaluate(stats: LoadStats, gate: LoadTestGate) -> GateReport:
     """The three threshold checks as one gate report."""
-    load = {"users": gate.users, "duration_s": gate.duration_s, "requests": stats.requests}
+    load: dict[str, Any] = {
+        "users": gate.users,
+        "duration_s": gate.duration_s,
+        "requests": stats.requests,
+    }
+    if stats.per_worker:
+        load["requests_per_worker"] = list(stats.per_worker)
     results = (
         GateResult(
             "p95 latency", "p95_ms", stats.p95_ms, gate.p95_ms, stats.p95_ms <= gate.p95_ms,
@@ -138,6 +219,14 @@ def evaluate(stats: LoadStats, gate: LoadTestGate) -> GateReport:
     note = (
         f"{gate.users} users (spawn rate {gate.spawn_rate:g}/s) for {gate.duration_s:g} s, "
         f"{gate.invalid_share:.0%} invalid requests (expected to get a 4xx). "
+        f"{_processes(stats, gate)}"
         f"Locust's CSV and HTML reports: `{CSV_PREFIX}_stats.csv`, `{CSV_PREFIX}.html`."
     )
     return GateReport(GATE, gate.mode, results, note)
+
+
+def _processes(stats: LoadStats, gate: LoadTestGate) -> str:
+    if not gate.workers:
+        return "One Locust process. "
+    sent = " + ".join(f"{n:,}" for n in stats.per_worker) or "none reported"
+    return f"A Locust master and {gate.workers} workers (requests per worker: {sent}). "

@@ -59,44 +59,51 @@ def bad_requests(schema: dict[str, Any], record: dict[str, Any]) -> list[BadRequ
     category = _first(schema, ("string",))
     text = json.dumps(record)
     cases = [
-        BadRequest("wrong type: text for a number", _dump(record, numeric, "many")),
-        BadRequest("wrong type: a list for a number", _dump(record, numeric, [1, 2])),
-        BadRequest("wrong type: a boolean", _dump(record, integer or numeric, True)),
-        BadRequest("wrong type: a fraction for an integer", _dump(record, integer, 1.5)),
-        BadRequest("missing field", json.dumps({k: v for k, v in record.items() if k != first})),
-        BadRequest("extra field", json.dumps({**record, "unexpected_field": 1})),
-        BadRequest("null for a required field", _dump(record, _required(schema), None)),
-        BadRequest("unknown category", _dump(record, category, "no-such-category")),
-        BadRequest("NaN", _raw(record, real, "NaN")),
-        BadRequest("infinity", _raw(record, real, "Infinity")),
-        BadRequest("negative infinity", _raw(record, real, "-Infinity")),
-        BadRequest("overflowing number", _raw(record, real, "1e999")),
-        BadRequest("not JSON", "this is not JSON"),
-        BadRequest("truncated JSON", text[: len(text) // 2]),
-        BadRequest("empty body", ""),
-        BadRequest("a JSON list, not an object", json.dumps([record])),
-        BadRequest("invalid UTF-8", b'{"' + first.encode() + b'": "\xff\xfe"}'),
-        BadRequest("wrong content type", text, "text/plain"),
-        BadRequest("no content type", text, ""),
-        BadRequest("multipart without boundary", "--x\r\n\r\n", "multipart/form-data"),
-        BadRequest("malformed multipart", "garbage", "multipart/form-data; boundary=zz"),
-        BadRequest("url-encoded form", "age=1", "application/x-www-form-urlencoded"),
+        _case("wrong type: text for a number", _dump(record, numeric, "many")),
+        _case("wrong type: a list for a number", _dump(record, numeric, [1, 2])),
+        _case("wrong type: a boolean", _dump(record, integer or numeric, True)),
+        _case("wrong type: a fraction for an integer", _dump(record, integer, 1.5)),
+        _case("missing field", json.dumps({k: v for k, v in record.items() if k != first})),
+        _case("extra field", json.dumps({**record, "unexpected_field": 1})),
+        _case("null for a required field", _dump(record, _required(schema), None)),
+        _case("unknown category", _dump(record, category, "no-such-category")),
+        _case("NaN", _raw(record, real, "NaN")),
+        _case("infinity", _raw(record, real, "Infinity")),
+        _case("negative infinity", _raw(record, real, "-Infinity")),
+        _case("overflowing number", _raw(record, real, "1e999")),
+        _case("not JSON", "this is not JSON"),
+        _case("truncated JSON", text[: len(text) // 2]),
+        _case("empty body", ""),
+        _case("a JSON list, not an object", json.dumps([record])),
+        _case("invalid UTF-8", b'{"' + first.encode() + b'": "\xff\xfe"}'),
+        _case("wrong content type", text, "text/plain"),
+        _case("no content type", text, ""),
+        _case("multipart without boundary", "--x\r\n\r\n", "multipart/form-data"),
+        _case("malformed multipart", "garbage", "multipart/form-data; boundary=zz"),
+        _case("url-encoded form", "age=1", "application/x-www-form-urlencoded"),
     ]  # fmt: skip
     batch = "/predict_batch"
     cases += [
-        BadRequest("batch: records missing", "{}", path=batch),
-        BadRequest("batch: records empty", '{"records": []}', path=batch),
-        BadRequest("batch: records not a list", json.dumps({"records": record}), path=batch),
-        BadRequest(
-            "batch: one bad record", _batch(record, _dump(record, numeric, "x")), path=batch
+        _case("batch: records missing", "{}", path=batch),
+        _case("batch: records empty", '{"records": []}', path=batch),
+        _case("batch: records not a list", json.dumps({"records": record}), path=batch),
+        _case(
+            "batch: a key besides records",
+            json.dumps({"records": [record], "unexpected_field": 1}),
+            path=batch,
         ),
+        _case("batch: one bad record", _batch(record, _dump(record, numeric, "x")), path=batch),
     ]
-    cases += [BadRequest(name, body) for name, body in _out_of_bounds(schema, record)]
-    return [case if isinstance(case.body, bytes) else _encoded(case) for case in cases]
+    cases += [_case(name, body) for name, body in _out_of_bounds(schema, record)]
+    return cases
 
 
-def _encoded(case: BadRequest) -> BadRequest:
-    return BadRequest(case.name, str(case.body).encode("utf-8"), case.content_type, case.path)
+def _case(
+    name: str, body: str | bytes, content_type: str = JSON, path: str = "/predict"
+) -> BadRequest:
+    """A bad request whose body is given as text (encoded as UTF-8) or as raw bytes."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return BadRequest(name, raw, content_type, path)
 
 
 def _first(schema: dict[str, Any], types: tuple[str, ...]) -> str | None:

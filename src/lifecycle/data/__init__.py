@@ -1,0 +1,1 @@
+"""The dataset: load, check against the settings, split, generate, version with DVC."""

@@ -1,0 +1,1 @@
+"""Deploy targets: where a built Bento is put to serve an environment."""

@@ -1,0 +1,1 @@
+"""GitHub: Actions plumbing, the REST client, environments and issues."""

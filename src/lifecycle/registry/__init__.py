@@ -1,0 +1,1 @@
+"""The MLflow registry: tracking, registered versions, aliases and their history."""

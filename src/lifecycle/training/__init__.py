@@ -1,0 +1,1 @@
+"""The model's definition, its fitting and hyper-parameter search."""

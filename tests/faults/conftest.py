@@ -1,0 +1,166 @@
+"""The fault family's fixtures: a real `mlflow server` (restartable), a cutting proxy in front
+of it, small registered models made directly (no training), and the CLI run in a child process.
+
+Children are forked from the test process (imports already paid), run ``lifecycle <verb>`` and
+exit, so a lease they leave behind belongs to a process that is gone, as after a crash in CI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fault_helpers import Done, finish, start_cli
+from registry_proxy import CuttingProxy
+
+STARTUP_TIMEOUT_S = 180
+NAMES = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class MlflowServer:
+    folder: Path
+    log: Path
+    process: subprocess.Popen | None = None
+    url: str = ""
+
+    def start(self) -> None:
+        port = free_port()
+        command = [
+            str(Path(sys.executable).with_name("mlflow")), "server",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--backend-store-uri", f"sqlite:///{(self.folder / 'mlflow.db').as_posix()}",
+            "--serve-artifacts", "--artifacts-destination", str(self.folder / "artifacts"),
+        ]  # fmt: skip
+        with self.log.open("a") as output:
+            self.process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=self.folder,
+            )  # fmt: skip
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"mlflow server exited:\n{self.log.read_text()}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer,
+            ):
+                if answer.status == 200:
+                    return
+            time.sleep(0.3)
+        pytest.fail(f"mlflow server not healthy after {STARTUP_TIMEOUT_S} s")
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no clean shutdown."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory, tracking_template):
+    folder = tmp_path_factory.mktemp("faults-server")
+    shutil.copyfile(tracking_template, folder / "mlflow.db")
+    server = MlflowServer(folder, folder / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def registry(mlflow_server, monkeypatch, tmp_path):
+    """MLflow pointed at the server directly (the test's own view); cwd is tmp_path."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", mlflow_server.url)
+    monkeypatch.setenv("LIFECYCLE_REGISTRY_TIMEOUT_S", "10")
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(mlflow_server.url)
+    mlflow.set_registry_uri(mlflow_server.url)
+    yield mlflow_server
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+
+
+@pytest.fixture
+def proxy(mlflow_server):
+    cutting = CuttingProxy(mlflow_server.port)
+    yield cutting
+    cutting.close()
+
+
+@pytest.fixture
+def small_model(registry, params_file):
+    """make(versions, promoted=()) -> settings of a fresh model with ``versions`` versions whose
+    prod alias was promoted through ``promoted`` (each a recorded move)."""
+    from mlflow import MlflowClient
+
+    from lifecycle.settings import load_settings
+
+    client = MlflowClient()
+    experiment = client.create_experiment(f"faults-{os.getpid()}-{next(NAMES)}")
+    run = client.create_run(experiment)
+    client.set_terminated(run.info.run_id)
+
+    def make(versions: int = 3, promoted: tuple[str, ...] = ()):
+        name = f"faults-{next(NAMES)}"
+        settings = load_settings(params_file({"model": {"name": name}}, name=f"{name}.yaml"))
+        client.create_registered_model(name)
+        for _ in range(versions):
+            client.create_model_version(
+                name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id
+            )
+        previous = None
+        for number, version in enumerate(promoted):  # as a promote records it, made directly
+            entry = {"at": f"2026-01-01T00:00:0{number}Z", "action": "promote",
+                     "environment": "prod", "alias": "prod", "from": previous, "to": version,
+                     "actor": "setup", "reason": ""}  # fmt: skip
+            client.set_registered_model_tag(name, f"history.{number + 1}", json.dumps(entry))
+            client.set_registered_model_alias(name, "prod", version)
+            previous = version
+        return settings
+
+    return make
+
+
+@pytest.fixture
+def lifecycle(tmp_path):
+    """run(uri, *argv) -> Done: ``lifecycle <argv>`` in a child process against ``uri``."""
+    from lifecycle import cli
+    from lifecycle.github import actions  # noqa: F401 (imported once, before the forks)
+
+    cli.build_parser()
+    outputs = itertools.count(1)
+
+    def run(uri: str, *argv: str) -> Done:
+        out = tmp_path / f"cli-{next(outputs)}.txt"
+        started = time.monotonic()
+        return finish(start_cli(list(argv), uri, out), out, started)
+
+    return run
