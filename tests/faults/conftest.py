@@ -25,7 +25,10 @@ import pytest
 from fault_helpers import Done, finish, start_cli
 from registry_proxy import CuttingProxy
 
+from lifecycle.deploy.deployment import BENTO_TAG
+
 STARTUP_TIMEOUT_S = 180
+QUIET_DEPLOY = {"target": "command", "command": "true"}
 NAMES = itertools.count(1)
 
 
@@ -118,7 +121,11 @@ def proxy(mlflow_server):
 @pytest.fixture
 def small_model(registry, params_file):
     """make(versions, promoted=()) -> settings of a fresh model with ``versions`` versions whose
-    prod alias was promoted through ``promoted`` (each a recorded move)."""
+    prod alias was promoted through ``promoted`` (each a recorded move).
+
+    Each version carries a Bento tag and prod deploys with the command target running `true`:
+    a rollback redeploys before it moves the alias, and this family is about the registry's
+    side of that, so the rollout itself is the cheapest real one."""
     from mlflow import MlflowClient
 
     from lifecycle.settings import load_settings
@@ -130,12 +137,14 @@ def small_model(registry, params_file):
 
     def make(versions: int = 3, promoted: tuple[str, ...] = ()):
         name = f"faults-{next(NAMES)}"
-        settings = load_settings(params_file({"model": {"name": name}}, name=f"{name}.yaml"))
+        overrides = {"model": {"name": name}, "environments": {"prod": {"deploy": QUIET_DEPLOY}}}
+        settings = load_settings(params_file(overrides, name=f"{name}.yaml"))
         client.create_registered_model(name)
         for _ in range(versions):
-            client.create_model_version(
+            made = client.create_model_version(
                 name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id
             )
+            client.set_model_version_tag(name, made.version, BENTO_TAG, f"{name}:v{made.version}")
         previous = None
         for number, version in enumerate(promoted):  # as a promote records it, made directly
             entry = {"at": f"2026-01-01T00:00:0{number}Z", "action": "promote",

@@ -7,6 +7,7 @@ serves it; an archive changed in the artifact store after the build is refused, 
 """
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,19 @@ def stop_deployed(folder: Path, monkeypatch) -> None:
         local.stop(local.Deployed(**json.loads(state.read_text(encoding="utf-8"))))
 
 
+def loaded_from(pid: int, folder: Path) -> list[str]:
+    """Files under ``folder`` mapped by the process or its children (BentoML's workers)."""
+    pids = [pid, *(int(p) for p in (Path("/proc") / str(pid) / "task" / str(pid) / "children")
+                   .read_text().split())]  # fmt: skip
+    found = set()
+    for each in pids:
+        for line in (Path("/proc") / str(each) / "maps").read_text().splitlines():
+            name = line.split()[-1]
+            if name.startswith(str(folder) + "/"):
+                found.add(name)
+    return sorted(found)
+
+
 def test_the_build_stored_the_bento_with_its_version(serving_world, tmp_path):
     tags = version_tags(serving_world)
     run_id = (
@@ -71,6 +85,11 @@ def test_a_runner_that_did_not_build_it_deploys_the_bento_from_the_registry(
         assert (tmp_path / "bentoml" / "bentos").is_dir()  # fetched into the empty store
         state = json.loads((tmp_path / "d" / "dev.json").read_text())
         assert state["bento_tag"] == world.bento_tag and state["version"] == world.version
+        # it serves on a runtime in the deploy folder, nothing loaded from the deploying
+        # environment (a CI job's checkout and virtualenv are deleted when the job ends)
+        interpreter = (Path("/proc") / str(state["pid"]) / "cmdline").read_bytes().split(b"\0")[0]
+        assert Path(interpreter.decode()).is_relative_to(tmp_path / "d" / "runtimes")
+        assert loaded_from(state["pid"], Path(sys.prefix)) == []
     finally:
         stop_deployed(tmp_path / "d", monkeypatch)
 

@@ -1,8 +1,10 @@
 """Run this repository's GitHub workflows offline with act, against a real `mlflow server`.
 
 - ``Snapshot``: a throwaway git repository holding a copy of the working tree (what a clone
-  would get), with free loopback ports and a short load test in its params.yaml, optionally
-  smaller or broken data (re-tracked with DVC and pushed to the snapshot's own DVC remote).
+  would get) with the tests' own settings (tests/fixtures, never the repository's params.yaml)
+  and generated data tracked with DVC and pushed to the snapshot's own DVC remote (never the
+  repository's data), free loopback ports and a short load test; optionally smaller or broken
+  data. So the workflow runs pass whatever data and settings the repository is adapted to.
 - ``MlflowServer``: a real `mlflow server` on a free loopback port, the registry every workflow
   of a test shares, as a persistent server would on GitHub.
 - ``Snapshot.act(workflow, event, payload)``: runs act in self-hosted mode (the host's tools)
@@ -30,6 +32,9 @@ from pathlib import Path
 
 import yaml
 
+from fixtures import CONTRACT, credit_params
+
+DEFAULT_ROWS = 30_000  # as many as `lifecycle generate` writes by default
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
 PIN = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
@@ -134,7 +139,11 @@ class Snapshot:
         state.mkdir(parents=True, exist_ok=True)
         snapshot = cls(folder, state)
         snapshot._drop_unsupported_keys()
+        own = credit_params(Path("data/credit.parquet"))
+        own["gates"]["data"]["contract"] = CONTRACT.relative_to(ROOT).as_posix()
+        (folder / "params.yaml").write_text(yaml.safe_dump(own, sort_keys=False), encoding="utf-8")
         snapshot.update_params(params or {})
+        snapshot.replace_data(DEFAULT_ROWS)
         snapshot.git("init", "-q", "-b", "main")
         snapshot.commit("snapshot of the working tree")
         return snapshot

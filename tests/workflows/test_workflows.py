@@ -1,12 +1,12 @@
 """The GitHub workflows, run offline with act against a real `mlflow server` (`make ci`).
 
-One snapshot of the repository (with its default data) and one registry serve the whole module,
-in order, as a real repository and its persistent registry would: a deploy without a registry
-stops at once, a pull request passes, a bad-data pull request fails, a push to main reaches prod,
-retraining registers a challenger and promotes it, a rollback restores the previous prod
-version and is a no-op the second time, drifted traffic to prod opens one drift issue and
-dispatches retraining, a failed drift run opens an incident issue, and `history` and `dora`
-show what the runs did. Last, another repository uses the composite actions by reference.
+One snapshot of the repository (with the tests' settings and generated data) and one registry
+serve the whole module, in order, as a real repository and its persistent registry would: a
+deploy without a registry stops at once, a pull request passes, a bad-data pull request fails, a
+push to main reaches prod, retraining registers a challenger and promotes it, a rollback restores
+the previous prod version and is a no-op the second time, drifted traffic to prod opens one drift
+issue and dispatches retraining, a failed drift run opens an incident issue, and `history` and
+`dora` show what the runs did. Last, another repository uses the composite actions by reference.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from actrunner import BIN, ROOT, MlflowServer, Result, Snapshot, find_uv, free_port
+from actrunner import BIN, MlflowServer, Result, Snapshot, find_uv, free_port
 
+from fixtures import CONTRACT, write_params
 from github_stub import TOKEN, GitHubStub
 from lifecycle.data.generator import DRIFTED_COLUMNS, generate
 from lifecycle.gates.pr_report import MARKER
@@ -317,10 +318,9 @@ def test_the_actions_work_from_another_repository(tmp_path):
     consumer = Snapshot(tmp_path / "consumer", tmp_path / "state")
     consumer.state.mkdir(parents=True)
     (consumer.folder / "contracts").mkdir(parents=True)
-    shutil.copy(ROOT / "src/lifecycle/contracts/credit.yaml", consumer.folder / "contracts")
-    (consumer.folder / "params.yaml").write_text(
-        (ROOT / "params.yaml").read_text().replace("src/lifecycle/contracts/", "contracts/")
-    )
+    shutil.copy(CONTRACT, consumer.folder / "contracts" / "credit.yaml")
+    write_params(consumer.folder / "params.yaml", Path("data/credit.parquet"),
+                 {"gates": {"data": {"contract": "contracts/credit.yaml"}}})  # fmt: skip
     (consumer.folder / ".github/workflows").mkdir(parents=True)
     (consumer.folder / ".github/workflows/train.yml").write_text(CONSUMER_WORKFLOW)
     subprocess.run(

@@ -10,14 +10,20 @@ state file's URL is the environment's address (there is no proxy on this target)
 State lives in LIFECYCLE_DEPLOY_DIR (default ~/.local/state/lifecycle/deployments) because the
 server outlives the command and the checkout; deployed Bentos are copied into a BentoML store
 there, checked by content (``lifecycle.deploy.store``), so a later rollback still finds them and
-a tampered model is replaced rather than reused.
+a tampered model is replaced rather than reused. The servers run on a Python environment made
+there too, from the Bento's own locked requirements (``runtime``), never on the environment of
+the command that started them: a CI job's checkout, its virtualenv included, is deleted when the
+job ends, and a server still importing from it would fail requests.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -150,13 +156,57 @@ def _bentoml(home: Path, *args: str) -> None:
         )
 
 
+def runtime(bento_tag: str) -> Path:
+    """The interpreter of a virtualenv holding the Bento's locked requirements, made once per
+    distinct requirements under the state folder (``runtimes/<sha256 prefix>``) with uv.
+
+    A lock serialises deploys making the same one; a ``complete`` marker, written last, tells a
+    finished runtime from one an interrupted deploy left half-made (which is made again)."""
+    from lifecycle.serving.bento import find_uv
+
+    requirements = store.bento_dir(deploy_home(), bento_tag) / "env" / "python" / "requirements.txt"
+    if not requirements.is_file():
+        raise LifecycleError(
+            f"the Bento {bento_tag} has no {requirements.relative_to(deploy_home())}: rebuild it "
+            "with `lifecycle build`, which records the locked requirements"
+        )
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    folder = state_dir() / "runtimes" / digest
+    python = folder / "bin" / "python"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f"{digest}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "complete").is_file():
+            return python
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"making the serving runtime {folder} (the Bento's locked requirements)", flush=True)
+        uv = find_uv()
+        _run([uv, "venv", "--quiet", "--python", sys.executable, str(folder)])
+        _run([uv, "pip", "install", "--quiet", "--python", str(python), "-r", str(requirements)])
+        (folder / "complete").write_text(requirements.read_text(encoding="utf-8"), encoding="utf-8")
+    return python
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LifecycleError(
+            f"making the serving runtime failed: `{' '.join(command[1:3])}` exited with "
+            f"{done.returncode}: {(done.stderr or done.stdout).strip()[-1500:]}"
+        )
+
+
 def _start(target: Deployed, timeout_s: float, predictions: Path) -> Deployed:
     """Start and wait until ready; the state file is not touched (``_save`` switches)."""
     from lifecycle.serving import server
 
     log = state_dir() / f"{target.environment}-{target.port}.log"
+    python = runtime(target.bento_tag)
     with _bentoml_home(deploy_home()):
-        started = server.start(target.bento_tag, target.host, target.port, log, predictions)
+        started = server.start(
+            target.bento_tag, target.host, target.port, log, predictions,
+            python=python, cwd=state_dir(),
+        )  # fmt: skip
     try:
         server.wait_ready(started, timeout_s)
     except BaseException:

@@ -48,9 +48,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _command(bento_tag: str, host: str, port: int) -> list[str]:
+def _command(bento_tag: str, host: str, port: int, python: Path | None = None) -> list[str]:
     return [
-        sys.executable,
+        str(python or sys.executable),
         "-m",
         "bentoml",
         "serve",
@@ -76,16 +76,21 @@ def start(
     log: Path,
     prediction_log: Path | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    python: Path | None = None,
+    cwd: Path | None = None,
 ) -> Server:
     """``bentoml serve <tag>`` in the background, in its own process group; output to ``log``.
 
-    ``env`` adds to this process's environment (for example another BENTOML_HOME).
+    ``env`` adds to this process's environment (for example another BENTOML_HOME); ``python``
+    is the interpreter to serve on (default: this one), ``cwd`` its working folder.
     """
     port = port or free_port(host)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            _command(bento_tag, host, port),
+            _command(bento_tag, host, port, python),
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
