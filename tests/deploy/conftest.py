@@ -48,19 +48,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, tracking_template: Path, s
         "serving": {"workers": 1, "prediction_log": {"path": str(root / "predictions")}},
     }
     fixtures.write_params(root / "params.yaml", data, overrides)
-    uri = f"sqlite:///{(root / 'mlruns' / 'mlflow.db').as_posix()}"
-    env = {
-        "MLFLOW_TRACKING_URI": uri,
-        "MLFLOW_REGISTRY_URI": uri,
-        "BENTOML_HOME": str(root / "bentoml"),
-        "BENTOML_DO_NOT_TRACK": "True",
-        "GITHUB_OUTPUT": str(root / "github_output"),
-        "GITHUB_ACTIONS": "",
-        "GITHUB_STEP_SUMMARY": "",
-        "GITHUB_TOKEN": "",
-        "GH_TOKEN": "",
-        **sshd.env(),
-    }
+    env = {**fixtures.project_env(root), "GITHUB_TOKEN": "", "GH_TOKEN": "", **sshd.env()}
     host_dir = root / "host"
     made = Project(root, host_dir, env, {})
     build = ["build", "--bentofile", str(ROOT / "bentofile.yaml")]

@@ -111,16 +111,7 @@ def serving_world(tmp_path_factory: pytest.TempPathFactory, tracking_template: P
     frame = generate(ROWS, 11)
     frame["default"] = frame["default"].map(LABELS)
     params = write_params(root, write_table(frame, root / "data" / "credit.parquet"))
-    uri = f"sqlite:///{(root / 'mlruns' / 'mlflow.db').as_posix()}"
-    env = {
-        "MLFLOW_TRACKING_URI": uri,
-        "MLFLOW_REGISTRY_URI": uri,
-        "BENTOML_HOME": str(root / "bentoml"),
-        "BENTOML_DO_NOT_TRACK": "True",
-        "GITHUB_OUTPUT": str(root / "github_output"),
-    }
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
-        env[name] = ""
+    env = fixtures.project_env(root)
     build = ["build", "--bentofile", str(ROOT / "bentofile.yaml"), "--export-to", "dist/b.bento"]
     for step in (["train"], ["register"], build):
         done = run_cli(root, env, *step, "--params", str(params))
