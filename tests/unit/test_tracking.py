@@ -88,7 +88,7 @@ def test_lock_file_hash_is_found_upwards(tmp_path):
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     assert tracking_lib._find_upwards("uv.lock", deep) == tmp_path / "uv.lock"
-    assert tracking_lib._sha256(None) == "missing"
+    assert tracking_lib.file_sha256(None) == "missing"
 
 
 def test_artifact_location_sits_beside_a_sqlite_database_only(tmp_path):

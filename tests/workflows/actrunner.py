@@ -143,8 +143,8 @@ class Snapshot:
         own["gates"]["data"]["contract"] = CONTRACT.relative_to(ROOT).as_posix()
         (folder / "params.yaml").write_text(yaml.safe_dump(own, sort_keys=False), encoding="utf-8")
         snapshot.update_params(params or {})
-        snapshot.replace_data(DEFAULT_ROWS)
         snapshot.git("init", "-q", "-b", "main")
+        snapshot.replace_data(DEFAULT_ROWS)
         snapshot.commit("snapshot of the working tree")
         return snapshot
 

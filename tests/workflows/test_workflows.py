@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from actrunner import BIN, MlflowServer, Result, Snapshot, find_uv, free_port
+from actrunner import BIN, DEFAULT_ROWS, MlflowServer, Result, Snapshot, find_uv, free_port
 
 from fixtures import CONTRACT, write_params
 from github_stub import TOKEN, GitHubStub
@@ -207,14 +207,24 @@ def test_push_to_main_deploys_one_version_through_dev_staging_and_prod(ci):
 
 def test_retraining_registers_a_challenger_and_promotes_it(ci):
     before = ci.aliases()["prod"]
+    ci.snapshot.replace_data(DEFAULT_ROWS, seed=43)  # this week's data
+    ci.snapshot.commit("new data")
     payload = {"inputs": {"reason": "weekly retraining", "deploy": "true"}}
     result = ci.run("retrain.yml", "workflow_dispatch", payload)
     assert result.code == 0, explain(result)
+    assert "changed since version" in result.log and ": data" in result.log
     aliases = ci.aliases()
     assert int(aliases["candidate"]) > int(before)
     assert aliases["prod"] == aliases["candidate"]
     assert ci.history()[-1]["reason"] == "weekly retraining"
     assert ci.served_version("prod") == aliases["prod"]
+
+    # the same data, settings, code and packages again: nothing to retrain on, nothing registered
+    again = ci.run("retrain.yml", "workflow_dispatch", payload)
+    assert again.code == 0, explain(again)
+    assert f"nothing changed since version {aliases['prod']} (prod)" in again.log
+    assert "Data, training and gates" not in again.log  # the checks never started
+    assert ci.aliases() == aliases
 
 
 def test_rollback_restores_the_previous_prod_version_and_a_rerun_changes_nothing(ci):

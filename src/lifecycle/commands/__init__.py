@@ -4,6 +4,7 @@
 VERBS = (
     "init",
     "pull",
+    "changes",
     "generate",
     "describe",
     "validate",

@@ -49,6 +49,15 @@ def data_version(settings: Settings, path: Path | str | None = None) -> str:
     return md5
 
 
+def recorded_version(settings: Settings) -> str | None:
+    """The data version the .dvc file records for ``data.path`` (no data needed), or the
+    checked ``data_version`` of an untracked file that is here; None if neither."""
+    entry = _dvc_entry(settings.data.path)
+    if entry is not None:
+        return entry[2]
+    return data_version(settings) if settings.data.path.is_file() else None
+
+
 def dvc_pointer(path: Path | str) -> Path | None:
     """The .dvc file (e.g. data.dvc) tracking ``path`` or a folder holding it, if any."""
     entry = _dvc_entry(Path(path))

@@ -22,7 +22,9 @@ from lifecycle.settings import Settings
 
 CANDIDATE = "candidate"
 # run tags copied onto each model version, so a version says where it came from
-COPIED_TAG_PREFIXES = ("git.", "data.", "params.", "uv_lock.", "lifecycle.version", "gate.")
+COPIED_TAG_PREFIXES = (
+    "git.", "code.", "data.", "params.", "uv_lock.", "lifecycle.version", "gate.",
+)  # fmt: skip
 COPIED_METRICS = ("roc_auc", "accuracy", "f1", "precision", "recall", "log_loss", "brier")
 
 
@@ -69,6 +71,18 @@ def version_tags(run: Any) -> dict[str, str]:
         if metric in run.data.metrics:
             tags[f"metric.{metric}"] = repr(run.data.metrics[metric])
     return tags
+
+
+def find_registered_model(settings: Settings) -> Any | None:
+    """The registered model, or None when there is none yet (a failing registry raises)."""
+    tracking.configure()
+    try:
+        return MlflowClient().get_registered_model(settings.model.name)
+    except MlflowException as exc:
+        fault = tracking.registry_failure(exc)
+        if fault is not None:
+            raise fault from None
+        return None
 
 
 def registered_model(settings: Settings) -> Any:

@@ -226,10 +226,11 @@ def run_metadata(settings: Settings) -> dict[str, str]:
     tags = {
         "git.commit": commit,
         "git.dirty": dirty,
+        "code.sha256": code_sha256(),
         "data.version": data_version(settings),
         "data.path": str(settings.data.path),
-        "params.sha256": _sha256(settings.source),
-        "uv_lock.sha256": _sha256(_find_upwards("uv.lock", here, Path.cwd())),
+        "params.sha256": file_sha256(settings.source),
+        "uv_lock.sha256": file_sha256(lock_file(settings)),
         "lifecycle.version": __version__,
         "python.version": platform.python_version(),
         "host.platform": platform.platform(),
@@ -240,6 +241,20 @@ def run_metadata(settings: Settings) -> dict[str, str]:
     if run_url:
         tags["ci.run_url"] = run_url
     return tags
+
+
+def code_sha256() -> str:
+    """sha256 of the lifecycle package's own files (names and bytes): the code that trains and
+    serves, the same whether installed from this checkout or by a repository using the actions."""
+    import lifecycle
+
+    package = Path(lifecycle.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".yaml"):
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _git_state(where: Path) -> tuple[str, str]:
@@ -261,7 +276,12 @@ def _git(where: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def _sha256(path: Path | None) -> str:
+def lock_file(settings: Settings) -> Path | None:
+    """uv.lock beside the settings file or above it (or above the working folder)."""
+    return _find_upwards("uv.lock", settings.source.resolve().parent, Path.cwd())
+
+
+def file_sha256(path: Path | None) -> str:
     if path is None or not path.is_file():
         return "missing"
     return hashlib.sha256(path.read_bytes()).hexdigest()
