@@ -125,6 +125,21 @@ def test_the_default_window_is_the_configured_prediction_log(
     assert code == 0 and report["window"]["rows"] == 1000 and report["status"] == "ok"
 
 
+def test_in_a_workflow_a_missing_prediction_log_is_an_error_not_a_quiet_pass(
+    params_file, tmp_path, monkeypatch, capsys
+):
+    """A scheduled run reading a log that is not there would report "not enough data" for ever."""
+    params = params_file({"serving": {"prediction_log": {"path": str(tmp_path / "nowhere")}}})
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "outputs"))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+    assert cli.main(["drift", "--params", str(params)]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere not found" in err and "serving.prediction_log.path" in err
+    assert "Traceback" not in err
+
+
 def test_a_torn_log_is_read_line_by_line():
     good = json.dumps({"age": 30, "purpose": "car"})
     frame, corrupt = read_jsonl(f"{good}\n{good[:-4]}\n\n{good}\n".encode())

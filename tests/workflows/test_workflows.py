@@ -274,10 +274,16 @@ def test_drifted_traffic_opens_one_issue_and_dispatches_retraining(ci):
 
 
 def test_a_failed_drift_run_opens_an_incident_issue(ci):
-    missing = str(ci.snapshot.state / "no-such-logs")
-    result = ci.run("drift.yml", "workflow_dispatch", {"inputs": {"current": missing}})
+    """A scheduled run that finds no prediction log fails (never "not enough data" for ever)."""
+    predictions = ci.snapshot.state / "predictions"
+    predictions.rename(predictions.with_name("predictions-away"))
+    try:
+        result = ci.run("drift.yml", "schedule", {"schedule": "23 5 * * *"})
+    finally:
+        predictions.with_name("predictions-away").rename(predictions)
     assert result.code != 0
     assert result.job_failed("Drift check"), explain(result)
+    assert "serving.prediction_log.path" in result.log
     assert result.job_succeeded("Incident"), explain(result)
     incidents = [
         i for i in ci.github.state.issues if i["labels"] == [{"name": "lifecycle-incident"}]

@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.params)
     source = args.current or settings.serving.prediction_log.path
-    window = read_window(source, settings, must_exist=args.current is not None, days=args.days)
+    # in a workflow a missing log is a broken setup, never "not enough data" for ever
+    required = args.current is not None or actions.in_actions()
+    window = read_window(source, settings, must_exist=required, days=args.days)
     tracking.progress(f"window: {len(window.frame)} rows from {source}")
     reference, model, labels, notes = None, None, None, list[str]()
     if settings.gates.drift.mode != "off" and len(window.frame) >= settings.gates.drift.min_rows:

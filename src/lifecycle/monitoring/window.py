@@ -59,7 +59,9 @@ def read_window(
         if must_exist:
             raise DataError(
                 f"{source} not found: give a folder of prediction logs or a file "
-                f"({', '.join(SUFFIXES)})"
+                f"({', '.join(SUFFIXES)}). Without --current the drift check reads "
+                "serving.prediction_log.path: point it where the service writes its log, "
+                "readable from here (on a hosted runner a URL, e.g. s3://bucket/predictions)"
             )
         return Window(pd.DataFrame(), source, notes=(f"No prediction log at {source} yet.",))
     files = _files(fs, path) if fs.isdir(path) else [path]
