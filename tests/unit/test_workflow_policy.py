@@ -100,6 +100,19 @@ def test_no_workflow_level_group_can_cancel_a_pending_release_or_rollback(name):
     assert "concurrency" not in workflow, "deploy jobs queue per environment instead"
 
 
+def test_a_push_to_main_starts_one_chain():
+    """Only main.yml runs on a push to main, whatever the commit changes (no path filters): a
+    commit touching code and params.yaml must not register and deploy two versions."""
+    on_push = {}
+    for path in WORKFLOWS:
+        triggers = load(path).get(True) or {}  # YAML 1.1 reads the key `on` as true
+        push = triggers.get("push") if isinstance(triggers, dict) else None
+        if push is not None:
+            on_push[path.name] = push
+    assert list(on_push) == ["main.yml"]
+    assert on_push["main.yml"] == {"branches": ["main"]}
+
+
 def environments_file():
     return load(ROOT / ".github/environments.yml")["environments"]
 
