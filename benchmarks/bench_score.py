@@ -99,7 +99,9 @@ def run(args: argparse.Namespace, root: Path) -> None:
     line("lifecycle score (parquet -> parquet)", scoring, rows,
          f"goal: >= {GOAL_ROWS_PER_S:,} rows/s ({met})")  # fmt: skip
     line("baseline: predict_proba, rows in memory", baseline, rows, "same model, rows and run")
-    print(f"scoring takes {scoring / baseline:.2f}x the baseline's time")
+    load = f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    print(f"scoring's rate is {baseline / scoring:.2f}x the baseline's ({scoring / baseline:.2f}x "
+          f"its time); load average {load} (other jobs slow both alike)")  # fmt: skip
 
 
 def line(name: str, seconds: float, rows: int, note: str) -> None:

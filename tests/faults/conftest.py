@@ -7,92 +7,30 @@ exit, so a lease they leave behind belongs to a process that is gone, as after a
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fault_helpers import Done, finish, start_cli
 from registry_proxy import CuttingProxy
 
+from fixtures.mlflow_server import MlflowServer
 from lifecycle.deploy.deployment import BENTO_TAG
 
-STARTUP_TIMEOUT_S = 180
 QUIET_DEPLOY = {"target": "command", "command": "true"}
 NAMES = itertools.count(1)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class MlflowServer:
-    folder: Path
-    log: Path
-    process: subprocess.Popen | None = None
-    url: str = ""
-
-    def start(self) -> None:
-        port = free_port()
-        command = [
-            str(Path(sys.executable).with_name("mlflow")), "server",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{(self.folder / 'mlflow.db').as_posix()}",
-            "--serve-artifacts", "--artifacts-destination", str(self.folder / "artifacts"),
-        ]  # fmt: skip
-        with self.log.open("a") as output:
-            self.process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                cwd=self.folder,
-            )  # fmt: skip
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"mlflow server exited:\n{self.log.read_text()}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer,
-            ):
-                if answer.status == 200:
-                    return
-            time.sleep(0.3)
-        pytest.fail(f"mlflow server not healthy after {STARTUP_TIMEOUT_S} s")
-
-    @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash: no clean shutdown."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory, tracking_template):
-    folder = tmp_path_factory.mktemp("faults-server")
-    shutil.copyfile(tracking_template, folder / "mlflow.db")
-    server = MlflowServer(folder, folder / "server.log")
-    server.start()
-    try:
+    """One restartable server per module (a test may kill it and start it again)."""
+    server = MlflowServer(tmp_path_factory.mktemp("faults-server"))
+    shutil.copyfile(tracking_template, server.store)  # skips the schema migration
+    with server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture

@@ -103,6 +103,47 @@ def test_bad_rows_in_a_csv_are_rejected_with_their_ids_and_reasons(score, tmp_pa
     assert "4 rejected" in capsys.readouterr().out
 
 
+def test_bad_rows_across_chunks_keep_their_order_and_every_reason(registered, score, tmp_path):
+    """Chunks are scored several at once: the outputs still follow the input's order, and a row
+    bad in two features names both, in the features' order."""
+    frame = batch()
+    bad = [10, 600, 601, 1499, 2999]  # in the first, second, third and last chunks
+    frame.loc[bad, "utilization"] = 3.0
+    frame.loc[601, "education"] = "astrology"
+    frame.loc[1499, "income"] = np.nan  # allowed: only utilization is bad in this row
+    source = write_table(frame, tmp_path / "in.parquet")
+    target = tmp_path / "scores.parquet"
+
+    assert score(source, target, "--chunk-rows", str(CHUNK)) == 0
+
+    rejected = pd.read_parquet(f"{target}{REJECTED_SUFFIX}")
+    assert rejected[ID].tolist() == frame.loc[bad, ID].tolist()
+    reasons = rejected["reason"].tolist()
+    assert reasons[0] == "utilization=3.0: is above the maximum 1"
+    assert reasons[2] == (
+        "utilization=3.0: is above the maximum 1; education='astrology': is not one of "
+        "high_school, vocational, bachelor, master, doctorate"
+    )
+    out = pd.read_parquet(target)
+    good = frame.drop(index=bad)
+    assert out[ID].tolist() == good[ID].tolist()
+    expected = positive_proba(models.load_model(registered, "1"), model_input(good, registered))
+    np.testing.assert_allclose(out["probability"], expected, rtol=1e-9)
+
+
+def test_categorical_columns_in_a_parquet_file_are_read_as_text(registered, score, tmp_path):
+    frame = batch(rows=600)
+    stored = frame.astype({"education": "category", "housing": "category"})
+    source = write_table(stored, tmp_path / "in.parquet")  # read back as pandas categoricals
+    target = tmp_path / "scores.parquet"
+
+    assert score(source, target) == 0
+
+    out = pd.read_parquet(target)
+    expected = positive_proba(models.load_model(registered, "1"), model_input(frame, registered))
+    np.testing.assert_allclose(out["probability"], expected, rtol=1e-9)
+
+
 def test_a_folder_without_ids_is_scored_in_order_with_row_numbers(score, tmp_path):
     folder = tmp_path / "batch"
     parts = [batch(seed, 700).drop(columns=[ID]) for seed in (1, 2)]

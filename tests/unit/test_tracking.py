@@ -108,3 +108,52 @@ def test_describe_uri_hides_credentials(tracking, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://user:secret@127.0.0.1:5000")
     tracking_lib.configure()
     assert tracking_lib.describe_uri() == "http://127.0.0.1:5000"
+
+
+def refusal(status, body, endpoint="/api/2.0/mlflow/registered-models/alias"):
+    """What MLflow's REST client raises for an answer with ``status`` and ``body``."""
+    import requests
+    from mlflow.utils.rest_utils import verify_rest_response
+
+    answer = requests.Response()
+    answer.status_code, answer._content = status, body.encode()
+    with pytest.raises(Exception) as raised:
+        verify_rest_response(answer, endpoint)
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (403, "Permission denied", "refused user 'pr-checks' (MLFLOW_TRACKING_USERNAME) the "
+         "request to /api/2.0/mlflow/registered-models/alias (HTTP 403"),
+        (403, '{"error_code": "PERMISSION_DENIED", "message": "no"}', "refused user 'pr-checks'"),
+        (401, "You are not authenticated", "did not accept the credentials of user 'pr-checks'"),
+        (401, '{"error_code": "UNAUTHENTICATED", "message": "who?"}', "(HTTP 401)"),
+    ],
+)  # fmt: skip
+def test_a_refusing_registry_names_the_user_and_where_write_credentials_come_from(
+    tracking, monkeypatch, status, body, said
+):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "pr-checks")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "hunter2-secret")
+    try:
+        raise RuntimeError("while promoting") from refusal(status, body)
+    except RuntimeError as exc:
+        failure = tracking_lib.registry_failure(exc)
+
+    assert isinstance(failure, RegistryError) and failure.exit_code == 2
+    message = str(failure)
+    assert said in message, message
+    assert "read-only" in message and "MLFLOW_TRACKING_PASSWORD" in message
+    assert "hunter2-secret" not in message
+
+
+def test_other_answers_and_other_refusals_are_not_called_a_refusal_of_the_registry(tracking):
+    import requests
+
+    missing = refusal(404, '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no model"}')
+    assert tracking_lib.registry_failure(missing) is None
+    github = requests.Response()
+    github.status_code = 403  # a 403 from elsewhere (GitHub's API): no MLflow in the chain
+    assert tracking_lib.registry_failure(requests.HTTPError(response=github)) is None

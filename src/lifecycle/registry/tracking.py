@@ -6,7 +6,9 @@ variable (for example to a shared ``mlflow server``) and the same code talks to 
 
 A remote registry gets a bounded time: ``LIFECYCLE_REGISTRY_TIMEOUT_S`` (default 20 s) sets
 MLflow's retry variables so that one request gives up within it, and ``registry_failure`` turns
-what MLflow raises then into a RegistryError that names the URL (never "no such model").
+what MLflow raises then into a RegistryError that names the URL (never "no such model"). A
+registry that refuses the user (HTTP 401 or 403) is named as such too, with the user and where
+write credentials come from.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +80,8 @@ def retry_settings(budget_s: int) -> dict[str, str]:
 
 
 def registry_failure(exc: BaseException) -> RegistryError | None:
-    """A RegistryError naming the registry when ``exc`` is an unreachable or failing server."""
+    """A RegistryError naming the registry when ``exc`` is an unreachable or failing server, or
+    one that refused this user (HTTP 401 or 403)."""
     import requests
     from mlflow.exceptions import MlflowException
 
@@ -86,8 +90,13 @@ def registry_failure(exc: BaseException) -> RegistryError | None:
     while link is not None and len(chain) < 10:
         chain.append(link)
         link = link.__cause__ or link.__context__
+    if not any(isinstance(c, MlflowException) for c in chain):
+        return None
+    refusal = next((c for c in chain if _refusal_status(c)), None)
+    if refusal is not None:
+        return _refused(refusal)
     faults = [c for c in chain if isinstance(c, requests.RequestException) or _server_error(c)]
-    if not faults or not any(isinstance(c, MlflowException) for c in chain):
+    if not faults:
         return None
     cause = faults[0]
     budget = timeout_s()
@@ -99,6 +108,42 @@ def registry_failure(exc: BaseException) -> RegistryError | None:
         f"({TIMEOUT_ENV}): {_short(cause)}. Check that the server is up and MLFLOW_TRACKING_URI, "
         "then run the step again (a promote or rollback cut short is finished or undone by the "
         "next command that reads the registry)"
+    )
+
+
+def _refusal_status(exc: BaseException) -> int | None:
+    """401 or 403 when ``exc`` is the registry refusing the user, else None."""
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    status: Any = None
+    if isinstance(exc, MlflowException):  # a RestException's code, or the HTTP status mapped
+        status = exc.get_http_status_code()  # type: ignore[no-untyped-call]  # unannotated
+    elif isinstance(exc, requests.HTTPError) and exc.response is not None:
+        status = exc.response.status_code
+    return int(status) if status in (401, 403) else None
+
+
+def _refused(cause: BaseException) -> RegistryError:
+    """The registry refused this user: who, what was refused, and where credentials come from."""
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME", "").strip()
+    if user:
+        who = f"user '{user}' (MLFLOW_TRACKING_USERNAME)"
+    elif os.environ.get("MLFLOW_TRACKING_TOKEN"):
+        who = "the token in MLFLOW_TRACKING_TOKEN"
+    else:
+        who = "an anonymous client (MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_TOKEN unset)"
+    endpoint = re.search(r"endpoint (\S+)", str(cause))
+    what = f"the request to {endpoint.group(1)}" if endpoint else "this operation"
+    if _refusal_status(cause) == 401:
+        said = f"did not accept the credentials of {who} for {what} (HTTP 401)"
+    else:
+        said = f"refused {who} {what} (HTTP 403: permission denied)"
+    return RegistryError(
+        f"registry at {describe_uri()} {said}. Write credentials are given only to jobs in the "
+        "deploy and registry environments (registry, dev, staging, prod: main only); "
+        "pull-request checks get read-only ones (registry-read). Check MLFLOW_TRACKING_USERNAME "
+        "and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
     )
 
 

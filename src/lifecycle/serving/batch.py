@@ -6,6 +6,10 @@ group in memory), CSV in ``chunk_rows`` chunks (pandas), so memory is bounded by
 the file. Each chunk is checked column by column against the request schema the service uses
 (``lifecycle.serving.spec.feature_specs``: the model's signature bounded by the data contract);
 the valid rows go to the model, each bad row to the rejected table with its id and the reason.
+``WORKERS`` chunks are checked and scored at once, each in its own thread (the model's OpenMP
+threads shared among them: on a busy machine, one chunk's threads meeting at every tree of the
+model cost more than they gain), while the main thread reads the next chunk and writes the
+finished ones in input order: at most ``WORKERS`` + 1 chunks in memory.
 
 Two parquet files are written chunk by chunk, each under a temporary name renamed at the end,
 so a failure leaves neither behind: the output (the id column, ``probability`` of the positive
@@ -21,8 +25,9 @@ import os
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,9 @@ from lifecycle.training.model import Labels
 ROW = "row"  # the id column when the input has none: the row's position in the input
 REASON = "reason"
 REJECTED_SUFFIX = ".rejected.parquet"
+CHUNK_ROWS = 100_000  # the default rows per chunk
+WORKERS = 2  # chunks checked and scored at once; with THREADS, the model's threads each may use
+THREADS = max(1, (os.cpu_count() or 1) // WORKERS)
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ def score(
     scorer: Scorer,
     source: str,
     target: str,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = CHUNK_ROWS,
     id_column: str | None = None,
     id_required: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -101,12 +109,38 @@ def score(
     ident = id_column if id_column and (id_required or files.has_column(id_column)) else None
     summary = Summary(target, target + REJECTED_SUFFIX)
     total, started = files.total_rows(), time.perf_counter()
-    with Output(target) as scored, Output(summary.rejected_output) as rejected:
-        for chunk in files.chunks(scorer.features, ident, chunk_rows):
-            ids = chunk[ident] if ident else pd.RangeIndex(summary.rows, summary.rows + len(chunk))
-            _score_chunk(scorer, chunk, pd.Series(ids), ident or ROW, scored, rejected, summary)
+    pending: deque[Future[Scored]] = deque()
+
+    def write(scored: Output, rejected: Output, keep: int) -> None:
+        """The oldest chunks written, in input order, until ``keep`` are left in flight."""
+        while len(pending) > keep:
+            done = pending.popleft().result()
+            scored.write(done.scores, model_version=scorer.version)
+            rejected.write(done.rejected)
+            summary.rows += done.rows
+            summary.scored += done.scored
+            summary.rejected += done.rows - done.scored
+            summary.bad_rows.update(done.bad_rows)
             summary.seconds = time.perf_counter() - started
             say(_progress_line(summary, total))
+
+    with (
+        Output(target) as scored,
+        Output(summary.rejected_output) as rejected,
+        ThreadPoolExecutor(WORKERS) as pool,
+    ):
+        read = 0
+        try:
+            for chunk in files.chunks(scorer.features, ident, chunk_rows):
+                ids = chunk[ident] if ident else pd.RangeIndex(read, read + len(chunk))
+                read += len(chunk)
+                work = (scorer, chunk, pd.Series(ids), ident or ROW)
+                pending.append(pool.submit(_score_chunk, *work))
+                write(scored, rejected, keep=WORKERS)
+        except DataError:  # a file that cannot be read: the chunks before it are still reported
+            write(scored, rejected, keep=0)
+            raise
+        write(scored, rejected, keep=0)
         if summary.scored == 0:
             raise DataError(_nothing_scored(source, summary))
         scored.commit()
@@ -114,34 +148,36 @@ def score(
     return summary
 
 
-def _score_chunk(
-    scorer: Scorer,
-    chunk: pd.DataFrame,
-    ids: pd.Series,
-    id_name: str,
-    scored: Output,
-    rejected: Output,
-    summary: Summary,
-) -> None:
+@dataclass(frozen=True)
+class Scored:
+    """One chunk checked and scored: the columns of both outputs, and its counts."""
+
+    rows: int
+    scored: int
+    scores: dict[str, Any]
+    rejected: dict[str, Any]
+    bad_rows: dict[str, int]
+
+
+def _score_chunk(scorer: Scorer, chunk: pd.DataFrame, ids: pd.Series, id_name: str) -> Scored:
     import pyarrow as pa
+    from threadpoolctl import threadpool_limits
 
     checked = batch_checks.check(chunk, scorer.features)
     valid, reasons = checked.valid, checked.reasons
-    probability, prediction = batch_checks.predict(
-        scorer.model, checked.frame[valid], scorer.labels
+    every = not reasons  # the common case: no row to leave out, no copy to make
+    frame = checked.frame if every else checked.frame[valid]
+    with threadpool_limits(THREADS, user_api="openmp"):  # this thread's own, not the process's
+        probability, prediction = batch_checks.predict(scorer.model, frame, scorer.labels)
+    good = (ids if every else ids[valid]).reset_index(drop=True)
+    bad = ids[~valid].reset_index(drop=True)
+    return Scored(
+        rows=len(chunk),
+        scored=len(frame),
+        scores={id_name: good, "probability": probability, "prediction": prediction},
+        rejected={id_name: bad, REASON: pa.array(reasons, pa.string())},
+        bad_rows=checked.bad_rows,
     )
-    good = ids[valid].reset_index(drop=True)
-    scored.write(
-        {id_name: good, "probability": probability, "prediction": prediction},
-        model_version=scorer.version,
-    )
-    rejected.write(
-        {id_name: ids[~valid].reset_index(drop=True), REASON: pa.array(reasons, pa.string())}
-    )
-    summary.rows += len(chunk)
-    summary.scored += int(valid.sum())
-    summary.rejected += len(reasons)
-    summary.bad_rows.update(checked.bad_rows)
 
 
 def _progress_line(summary: Summary, total: int | None) -> str:

@@ -4,7 +4,8 @@ The rules are the service's (``lifecycle.serving.spec``), applied to whole colum
 feature that may not be missing is present, a number is a finite number (an integer feature a
 whole one) within the contract's bounds, a category is text of 1 to ``MAX_TEXT`` characters
 among the allowed values. Numbers written as text (as every CSV value is) count as numbers.
-The model gets the columns as the service gives them: numbers as float64, missing values NaN.
+The model gets the columns as the service gives them: numbers as float64, missing values NaN
+(text columns as pandas categoricals, which its preprocessing reads as the same values, faster).
 """
 
 from __future__ import annotations
@@ -48,20 +49,24 @@ def check(chunk: pd.DataFrame, features: tuple[FeatureSpec, ...]) -> Checked:
     for name, mask, _ in checks:
         bad |= mask
         by_feature[name] = by_feature.get(name, np.zeros(len(chunk), dtype=bool)) | mask
-    reasons = [_reason(chunk, checks, row) for row in np.flatnonzero(bad)]
+    reasons = _reasons(chunk, checks, np.flatnonzero(bad))
     frame = pd.DataFrame(columns).set_axis(chunk.index)
     counts = {name: int(mask.sum()) for name, mask in by_feature.items()}
     return Checked(frame, ~bad, reasons, counts)
 
 
-def _reason(chunk: pd.DataFrame, checks: list[Check], row: int) -> str:
-    """``feature=value: problem`` for each failed check of one row, joined by "; "."""
-    found = [
-        f"{name}={_shown(chunk[name].iat[row])}: {problem}"
-        for name, mask, problem in checks
-        if mask[row]
-    ]
-    return "; ".join(found)
+def _reasons(chunk: pd.DataFrame, checks: list[Check], rows: npt.NDArray[np.intp]) -> list[str]:
+    """For each of ``rows`` (the bad ones), ``feature=value: problem`` for each check it fails,
+    joined by "; ": built check by check over the failing rows, not row by row."""
+    reasons = np.full(len(rows), "", dtype=object)
+    started = np.zeros(len(rows), dtype=bool)
+    for name, mask, problem in checks:
+        hit = mask[rows]
+        values = chunk[name].iloc[rows[hit]].tolist()
+        found = np.array([f"{name}={_shown(value)}: {problem}" for value in values], dtype=object)
+        reasons[hit] = np.where(started[hit], reasons[hit] + "; " + found, found)
+        started |= hit
+    return list(reasons)
 
 
 def _shown(value: Any) -> str:
@@ -93,25 +98,52 @@ def _number(series: pd.Series, feature: FeatureSpec) -> tuple[npt.NDArray[np.flo
 
 
 def _category(series: pd.Series, feature: FeatureSpec) -> tuple[pd.Series, Found]:
-    missing = series.isna().to_numpy()
     if isinstance(series.dtype, pd.StringDtype):
-        text = ~missing
-    elif series.dtype == object:
+        series = series.astype("category")
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return _uncategorised(series, feature)
+    # each distinct value (category) checked once, each row through its code (-1: missing)
+    values = series.cat.categories.to_numpy(dtype=object)
+    codes = series.cat.codes.to_numpy()
+    missing = codes == -1
+
+    def of_rows(per_value: Any, fill: Any = False) -> npt.NDArray[Any]:
+        return np.append(np.asarray(per_value), fill)[codes]  # index -1: the fill
+
+    is_text = np.array([isinstance(value, str) for value in values], dtype=bool)
+    lengths = [len(value) if isinstance(value, str) else np.nan for value in values]
+    known = ~is_text | pd.Index(values).isin(feature.categories or values)
+    found = _found(
+        feature, missing, of_rows(is_text), of_rows(lengths, np.nan), of_rows(known, True)
+    )
+    # a categorical column: the model's imputer and encoder read its few categories, not one
+    # string per row (the same values, read faster)
+    return (series if is_text.all() else _objects(series, of_rows(is_text))), found
+
+
+def _uncategorised(series: pd.Series, feature: FeatureSpec) -> tuple[pd.Series, Found]:
+    """Any other column: objects (text among them or not), numbers, booleans, dates."""
+    missing = series.isna().to_numpy()
+    if series.dtype == object:
         text = series.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
     else:  # numbers, booleans, dates: no text
         text = np.zeros(len(series), dtype=bool)
+    texts = series.where(text)
+    lengths = texts.str.len().to_numpy(dtype="float64", na_value=np.nan) if text.any() else text
+    known = ~text | texts.isin(feature.categories or texts).to_numpy()
+    return _objects(series, text), _found(feature, missing, text, lengths, known)
+
+
+def _found(feature: FeatureSpec, missing: Mask, text: Mask, lengths: Any, known: Mask) -> Found:
+    """The problems of a category column, from what is known of each row's value."""
     found = [(~text & ~missing, "is not text")]
     if not feature.nullable:
         found.append((missing, "is missing"))
-    if text.any():
-        lengths = series.where(text).str.len().to_numpy(dtype="float64", na_value=np.nan)
-        found.append((lengths == 0, "is empty"))
-        found.append((lengths > MAX_TEXT, f"is longer than {MAX_TEXT} characters"))
-        if feature.categories:
-            unknown = text & ~series.isin(feature.categories).to_numpy()
-            found.append((unknown, f"is not one of {', '.join(feature.categories)}"))
-    model_column = series if isinstance(series.dtype, pd.StringDtype) else _objects(series, text)
-    return model_column, found
+    found.append((text & (lengths == 0), "is empty"))
+    found.append((text & (lengths > MAX_TEXT), f"is longer than {MAX_TEXT} characters"))
+    if feature.categories:
+        found.append((~known, f"is not one of {', '.join(feature.categories)}"))
+    return found
 
 
 def _objects(series: pd.Series, text: Mask) -> pd.Series:

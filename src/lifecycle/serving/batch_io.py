@@ -2,7 +2,8 @@
 
 Any path or fsspec URL. ``Input`` is a parquet or CSV file or a folder of them, in name order;
 parquet is read in record batches (``ParquetFile.iter_batches``: at most one row group in
-memory), CSV in chunks (pandas ``chunksize``), category columns and the id column as text.
+memory), category columns as dictionaries (pandas categoricals), CSV in chunks (pandas
+``chunksize``), category columns and the id column as text.
 ``Output`` is a parquet file written chunk by chunk (one row group each) under ``<name>.partial``
 and renamed by ``commit``; leaving its block without a commit removes it.
 """
@@ -70,23 +71,30 @@ class Input:
         self, features: tuple[FeatureSpec, ...], ident: str | None, rows: int
     ) -> Iterator[pd.DataFrame]:
         wanted = list(dict.fromkeys([*(f.name for f in features), *([ident] if ident else [])]))
-        text = [f.name for f in features if f.kind == "category"] + ([ident] if ident else [])
+        categories = [f.name for f in features if f.kind == "category"]
+        text = categories + ([ident] if ident else [])
         for name in self.files:
             with _reading(name):
                 if name.lower().endswith(".csv"):
                     yield from self._csv(name, wanted, text, rows)
                 else:
-                    yield from self._parquet_chunks(name, wanted, rows)
+                    yield from self._parquet_chunks(name, wanted, categories, rows)
 
     @contextlib.contextmanager
-    def _parquet(self, name: str) -> Iterator[Any]:
+    def _parquet(self, name: str, dictionaries: list[str] | None = None) -> Iterator[Any]:
         import pyarrow.parquet as pq
 
-        with _reading(name), self.fs.open(name, "rb") as handle, pq.ParquetFile(handle) as table:
+        with (
+            _reading(name),
+            self.fs.open(name, "rb") as handle,
+            pq.ParquetFile(handle, read_dictionary=dictionaries) as table,
+        ):
             yield table
 
-    def _parquet_chunks(self, name: str, wanted: list[str], rows: int) -> Iterator[pd.DataFrame]:
-        with self._parquet(name) as table:
+    def _parquet_chunks(
+        self, name: str, wanted: list[str], categories: list[str], rows: int
+    ) -> Iterator[pd.DataFrame]:
+        with self._parquet(name, categories) as table:  # read as pandas categoricals
             _require(name, wanted, table.schema_arrow.names)
             for batch in table.iter_batches(batch_size=rows, columns=wanted):
                 yield batch.to_pandas()
@@ -142,7 +150,7 @@ class Output:
 
         table = pa.table(columns)
         for name, value in constants.items():
-            table = table.append_column(name, pa.array([value] * len(table), pa.string()))
+            table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), len(table)))
         if self.writer is None:
             import pyarrow.parquet as pq
 
