@@ -5,8 +5,6 @@
   and generated data tracked with DVC and pushed to the snapshot's own DVC remote (never the
   repository's data), free loopback ports and a short load test; optionally smaller or broken
   data. So the workflow runs pass whatever data and settings the repository is adapted to.
-- ``MlflowServer``: a real `mlflow server` on a free loopback port, the registry every workflow
-  of a test shares, as a persistent server would on GitHub.
 - ``Snapshot.act(workflow, event, payload)``: runs act in self-hosted mode (the host's tools)
   with the stand-ins in ``standins/`` for third-party actions; returns the exit code and log.
 
@@ -22,11 +20,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +35,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
 PIN = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def find_uv() -> Path | None:
@@ -72,49 +62,6 @@ class Result:
 
     def job_succeeded(self, name: str) -> bool:
         return bool(re.search(rf"\[[^\]]*{re.escape(name)}[^\]]*\]\s+🏁\s+Job succeeded", self.log))
-
-
-class MlflowServer:
-    """`mlflow server` with a SQLite store and served artifacts under ``folder``."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "mlflow-server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> MlflowServer:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        command = [
-            str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", "1", "--backend-store-uri", f"sqlite:///{self.folder / 'mlflow.db'}",
-            "--serve-artifacts", "--artifacts-destination", str(self.folder / "artifacts"),
-        ]  # fmt: skip
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, cwd=self.folder,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mlflow server exited:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        self.__exit__()
-        raise RuntimeError(f"mlflow server not healthy in 180 s:\n{self.log.read_text()}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 class Snapshot:

@@ -1,6 +1,8 @@
 """The GitHub workflows, run offline with act against a real `mlflow server` (`make ci`).
 
 One snapshot of the repository (with the tests' settings and generated data) and one registry
+(a real `mlflow server` with MLflow's basic-auth app: the checks log in as a read-only user, the
+registry and deploy jobs as the writer, and a pull request gets no writer credentials at all)
 serve the whole module, in order, as a real repository and its persistent registry would: a
 deploy without a registry stops at once, a pull request passes, a bad-data pull request fails, a
 push to main reaches prod, retraining registers a challenger and promotes it, a rollback restores
@@ -21,9 +23,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from actrunner import BIN, DEFAULT_ROWS, MlflowServer, Result, Snapshot, find_uv, free_port
+from actrunner import BIN, DEFAULT_ROWS, Result, Snapshot, find_uv
 
 from fixtures import CONTRACT, write_params
+from fixtures.mlflow_server import ADMIN, MlflowServer, free_port
 from github_stub import TOKEN, GitHubStub
 from lifecycle.data.generator import DRIFTED_COLUMNS, generate
 from lifecycle.gates.pr_report import MARKER
@@ -33,6 +36,7 @@ pytestmark = [pytest.mark.workflows, pytest.mark.integration, pytest.mark.slow]
 
 BAD_ROWS = 30_000  # as many rows as the default data: only the missing values differ
 MODEL = "credit-default"
+READER, READER_PASSWORD = "reader", "reader-password-1"  # the checks' read-only registry user
 
 
 def ci_params(predictions: Path) -> dict:
@@ -53,15 +57,18 @@ class CI:
         self.snapshot, self.server, self.github = snapshot, server, github
 
     def run(self, workflow: str, event: str, payload: dict, registry: bool = True) -> Result:
+        """act one workflow. The registry requires a login: the read-only user's secrets always
+        (the checks' registry-read environment), the writer's except on a pull request (GitHub
+        gives a pull request no environment restricted to main, so it must pass without)."""
         variables = {"MLFLOW_TRACKING_URI": self.server.url} if registry else {}
+        secrets = {"GITHUB_TOKEN": TOKEN, "MLFLOW_READONLY_USERNAME": READER,
+                   "MLFLOW_READONLY_PASSWORD": READER_PASSWORD}  # fmt: skip
+        if event != "pull_request":
+            secrets.update(writer_credentials(self.server))
         result = self.snapshot.act(
-            workflow,
-            event,
-            payload,
-            variables,
-            secrets={"GITHUB_TOKEN": TOKEN},
+            workflow, event, payload, variables, secrets=secrets,
             env={"GITHUB_API_URL": self.github.url},
-        )
+        )  # fmt: skip
         print(f"{workflow} ({event}): exit {result.code} in {result.seconds:.0f} s")
         return result
 
@@ -118,13 +125,19 @@ class CI:
 
     def cli(self, *args: str) -> str:
         """`lifecycle <args>` in the snapshot, against the workflows' registry."""
-        env = {"MLFLOW_TRACKING_URI": self.server.url, "PATH": str(BIN)}
+        env = {"MLFLOW_TRACKING_URI": self.server.url, "PATH": str(BIN),
+               **writer_credentials(self.server)}  # fmt: skip
         done = subprocess.run(
             [str(BIN / "lifecycle"), *args], cwd=self.snapshot.folder, env=env,
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
+
+
+def writer_credentials(server: MlflowServer) -> dict[str, str]:
+    """The registry's writing user (the deploy and registry environments' secrets)."""
+    return {"MLFLOW_TRACKING_USERNAME": ADMIN, "MLFLOW_TRACKING_PASSWORD": server.admin_password}
 
 
 def _plain(value):
@@ -138,7 +151,14 @@ def ci(tmp_path_factory):
     if find_uv() is None:
         pytest.fail("uv not found: run `make ci`, which installs it, or put uv on PATH")
     base = tmp_path_factory.mktemp("ci")
-    with MlflowServer(base / "mlflow") as server, GitHubStub() as github:
+    with (
+        MlflowServer(base / "mlflow", auth=True) as server,
+        GitHubStub() as github,
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
+        server.create_user(READER, READER_PASSWORD)
+        for name, value in writer_credentials(server).items():  # the test's own reads
+            monkeypatch.setenv(name, value)
         params = ci_params(base / "state" / "predictions")
         snapshot = Snapshot.create(base / "repo", base / "state", params)
         try:
