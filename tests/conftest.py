@@ -34,6 +34,13 @@ os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 
 
 @pytest.fixture(autouse=True)
+def _not_in_a_workflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests behave the same when the checks run them inside GitHub Actions (a test that
+    wants a workflow's behaviour sets GITHUB_ACTIONS itself)."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _dvc_logs_to_live_streams():
     """DVC binds its log handlers to the streams present at import; pytest swaps them per test."""
     import sys
