@@ -256,6 +256,9 @@ class Deploy(Section):
     # the deployment's base URL, smoke-tested after each deploy (optional; target ssh: default
     # http://<LIFECYCLE_SSH_HOST>:<port>)
     url: str | None = None
+    # `lifecycle kubernetes` (a command target's rendering): the Deployment's pods; two, so a
+    # crashed pod or a drained node leaves one serving
+    replicas: Annotated[int, Field(ge=1)] = 2
     ssh: SshDeploy = SshDeploy()
 
     @model_validator(mode="after")

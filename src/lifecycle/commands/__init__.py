@@ -24,6 +24,7 @@ VERBS = (
     "dora",
     "pipeline",
     "deploy",
+    "kubernetes",
     "report",
     "environments",
     "doctor",

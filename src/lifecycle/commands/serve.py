@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     host = args.host or serving.host
     port = serving.port if args.port is None else args.port
     port = port or server.free_port(host)
-    predictions = Path(serving.prediction_log.path)
+    predictions = serving.prediction_log.path
     if not args.background:
         store.check(home, built.tag)  # tampered: one line and exit 2, not the server's traces
         print(f"serving {built.tag} (model version {built.model_version}) on http://{host}:{port}")

@@ -129,7 +129,7 @@ def _deploy_local(
         target,
         settings.serving.startup_timeout_s,
         source_home=use_local_home(),
-        predictions=Path(settings.serving.prediction_log.path).resolve(),
+        predictions=settings.serving.prediction_log.path,
         check=lambda url: smoke_test(url, version),
     )
     return deployed.url, changed

@@ -69,6 +69,7 @@ class Layout:
         self.min_free_bytes = int(config["min_free_bytes"])
         self.timeout_s = float(config["timeout_s"])
         self.max_body_bytes = int(config["max_body_bytes"])
+        self.prediction_log = str(config.get("prediction_log") or self.path("predictions"))
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
@@ -180,7 +181,7 @@ def receive(layout: Layout, name: str, size: int, sha256: str) -> dict[str, Any]
 def start(layout: Layout, slot: str, bento_tag: str, version: str) -> dict[str, Any]:
     """Serve ``bento_tag`` in ``slot`` under supervisord; returns once it is ready."""
     port = layout.slots[slot]
-    env = {**_bento_env(layout), "LIFECYCLE_PREDICTION_LOG": str(layout.path("predictions"))}
+    env = {**_bento_env(layout), "LIFECYCLE_PREDICTION_LOG": layout.prediction_log}
     command = [str(layout.python), str(layout.path("hostctl.py")), "serve",
                str(layout.path(slot)), bento_tag, str(port)]  # fmt: skip
     _write(layout.path("programs", slot + ".conf"), _program(slot, command, layout, env))

@@ -81,7 +81,7 @@ def roll_out(
     target: Deployed,
     timeout_s: float,
     source_home: Path,
-    predictions: Path,
+    predictions: str | Path,
     check: Callable[[str], None],
 ) -> tuple[Deployed, bool]:
     """Serve ``target`` beside the live server and `check` it; returns (deployed, changed).
@@ -196,7 +196,7 @@ def _run(command: list[str]) -> None:
         )
 
 
-def _start(target: Deployed, timeout_s: float, predictions: Path) -> Deployed:
+def _start(target: Deployed, timeout_s: float, predictions: str | Path) -> Deployed:
     """Start and wait until ready; the state file is not touched (``_save`` switches)."""
     from lifecycle.serving import server
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lifecycle.errors import ConfigError, LifecycleError, RegistryError, UsageError
+from lifecycle.serving.predlog import is_url
 from lifecycle.settings import Settings
 
 ENV_HOST = "LIFECYCLE_SSH_HOST"
@@ -271,6 +272,9 @@ def layout(settings: Settings, environment: str) -> dict[str, Any]:
         "min_free_bytes": spec.ssh.min_free_mb * 1_000_000,
         "timeout_s": settings.serving.startup_timeout_s,
         "max_body_bytes": settings.serving.max_body_bytes,
+        # a URL is where the host's servers log (with the host's own credentials); otherwise
+        # they log into the environment's folder on the host
+        "prediction_log": url if is_url(url := settings.serving.prediction_log.path) else "",
     }
 
 

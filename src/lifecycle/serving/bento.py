@@ -30,6 +30,7 @@ import yaml
 from lifecycle.errors import ConfigError, RegistryError
 from lifecycle.serving import archive
 from lifecycle.serving.artifact import tree_sha256
+from lifecycle.serving.predlog import check_location
 from lifecycle.serving.spec import ServingSpec, feature_specs, model_labels
 from lifecycle.settings import Settings
 
@@ -149,6 +150,7 @@ def _spec(
     settings: Settings, version: str, bento_model: str, sha256: str, features: Any, labels: Any
 ) -> ServingSpec:
     serving = settings.serving
+    check_location(serving.prediction_log.path)
     return ServingSpec(
         model_name=settings.model.name,
         model_version=version,

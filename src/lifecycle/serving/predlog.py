@@ -24,6 +24,16 @@ overwrites an earlier one's files. The environment
 variable ``LIFECYCLE_PREDICTION_LOG`` overrides the folder (``lifecycle serve`` sets it to the
 folder named in params.yaml, resolved from where it runs). ``read_predictions`` reads either.
 
+The folder may be a URL (``s3://bucket/predictions``, ``gs://...``, ``az://...``: any fsspec URL
+whose package is installed; s3fs comes with the project), so the log outlives the machine that
+serves and a scheduled drift check on another machine reads it. Credentials come from the
+environment the service runs in (for S3 the ``AWS_*`` variables, an instance role or a web-identity
+token; ``AWS_ENDPOINT_URL`` points at an S3-compatible store). Object stores cannot append, so at a
+URL both sinks write whole files: ``predictions-<UTC date>-<writer>-<n>.<jsonl|parquet>`` every
+``FLUSH_ROWS`` rows, at least every ``FLUSH_SECONDS`` while rows wait, and at shutdown. A write that
+fails (store unreachable, credentials refused) is logged and retried at the next flush; rows are
+dropped, and counted in the log, only beyond ``MAX_PENDING_ROWS``.
+
 Writing is off the request path: ``write`` puts the request's rows and scores on a queue and
 returns; one thread per process turns them into records and writes them. ``close`` (called at
 shutdown) waits until everything queued is written, so nothing is lost when the server stops.
@@ -31,10 +41,12 @@ shutdown) waits until everything queued is written, so nothing is lost when the 
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,16 +56,47 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
+from lifecycle.errors import ConfigError
+
 if TYPE_CHECKING:
     import pandas as pd
 
 ENV_PATH = "LIFECYCLE_PREDICTION_LOG"
 FLUSH_ROWS = 1000
+FLUSH_SECONDS = 30.0  # at a URL: the longest a scored row waits before it is written
+MAX_PENDING_ROWS = 1_000_000  # at a URL: rows kept while the store cannot be written
 logger = logging.getLogger(__name__)
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def is_url(location: str | Path) -> bool:
+    """True for ``scheme://...`` locations other than local files (``file://``)."""
+    text = str(location)
+    return "://" in text and not text.startswith("file://")
+
+
+def check_location(value: str) -> None:
+    """A URL whose fsspec package is not installed: a ConfigError naming the package to add."""
+    if not is_url(value):
+        return
+    from fsspec.registry import get_filesystem_class
+
+    try:
+        get_filesystem_class(value.split("://", 1)[0])
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(
+            f"serving.prediction_log.path '{value}': {exc}. Add that package to the project's "
+            "dependencies (uv add ...) so the served Bento has it too (s3fs for s3:// comes "
+            "with the project; gcsfs for gs://, adlfs for az://), or log to a local folder"
+        ) from None
+
+
+def location(value: str | Path) -> str:
+    """Where a log goes: a URL as given, a local folder as an absolute path."""
+    return str(value) if is_url(value) else str(Path(value).resolve())
 
 
 @dataclass(frozen=True)
@@ -97,9 +140,13 @@ class PredictionLog:
 
     def __init__(self, sink: str, path: str | Path, model: dict[str, str] | None = None) -> None:
         self.sink = sink
-        self.folder = Path(os.environ.get(ENV_PATH) or path).resolve()
+        self.folder = location(os.environ.get(ENV_PATH) or path)
+        self.remote = is_url(self.folder)
         self.model = model or {}
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[dict[str, Any]] = []  # parquet: records not written yet
+        self._lines: list[bytes] = []  # jsonl at a URL: lines not written yet
+        self._pending = 0  # rows buffered in either
+        self._since = 0.0  # monotonic time the oldest buffered row arrived
         self._parts = 0
         self._writer = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._queue: queue.SimpleQueue[Entry | None] = queue.SimpleQueue()
@@ -123,38 +170,86 @@ class PredictionLog:
     def _run(self) -> None:
         done = False
         while not done:
-            entries = [self._queue.get()]
+            try:
+                entries = [self._queue.get(timeout=self._wait())]
+            except queue.Empty:
+                entries = []  # nothing new for a while: write what waits
             while not self._queue.empty():  # write whatever has piled up in one go
                 entries.append(self._queue.get())
             done = None in entries
-            try:
-                self._write([e for e in entries if e is not None])
-            except OSError as exc:
-                logger.error("prediction log: cannot write to %s: %s", self.folder, exc)
+            self._take([e for e in entries if e is not None])
+            due = time.monotonic() - self._since >= FLUSH_SECONDS
+            if self._pending >= FLUSH_ROWS or (self._pending and due):
+                self._flush()
 
-    def _write(self, entries: list[Entry]) -> None:
-        if self.sink == "jsonl" and entries:
-            lines = b"".join(entry.lines(self.model) for entry in entries)
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with self._file("jsonl").open("ab") as handle:
-                handle.write(lines)
-        elif self.sink == "parquet":
-            self._rows.extend(r for entry in entries for r in entry.records(self.model))
-            if len(self._rows) >= FLUSH_ROWS:
-                self._flush_parquet()
+    def _wait(self) -> float | None:
+        """Seconds until the buffered rows are due (None: nothing buffered, wait for rows)."""
+        if not self._pending:
+            return None
+        return max(0.0, FLUSH_SECONDS - (time.monotonic() - self._since))
 
-    def _flush_parquet(self) -> None:
-        if not self._rows:
+    def _take(self, entries: list[Entry]) -> None:
+        if not entries:
             return
-        import pandas as pd
+        if not self._pending:
+            self._since = time.monotonic()
+        if self.sink == "jsonl" and not self.remote:
+            self._append(b"".join(entry.lines(self.model) for entry in entries))
+            return
+        if self.sink == "jsonl":
+            self._lines.extend(entry.lines(self.model) for entry in entries)
+        else:
+            self._rows.extend(r for entry in entries for r in entry.records(self.model))
+        self._pending += sum(len(entry.rows) for entry in entries)
 
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def _append(self, lines: bytes) -> None:
+        try:
+            Path(self.folder).mkdir(parents=True, exist_ok=True)
+            with Path(self._name("jsonl")).open("ab") as handle:
+                handle.write(lines)
+        except OSError as exc:
+            logger.error("prediction log: cannot write to %s: %s", self.folder, exc)
+
+    def _flush(self) -> None:
+        """Write the buffered rows as one new file; on failure keep them for the next try."""
+        if not self._pending:
+            return
+        if self.sink == "jsonl":
+            body, suffix = b"".join(self._lines), "jsonl"
+        else:
+            import pandas as pd
+
+            buffer = io.BytesIO()
+            pd.DataFrame(self._rows).to_parquet(buffer, index=False)
+            body, suffix = buffer.getvalue(), "parquet"
+        try:
+            self._put(f"{self._parts + 1}.{suffix}", body)
+        except Exception as exc:  # OSError, or a cloud library's own (auth, network, bucket)
+            logger.error("prediction log: cannot write to %s: %s", self.folder, exc)
+            if self._pending > MAX_PENDING_ROWS:
+                logger.error("prediction log: %d rows dropped (the store stays unwritable)",
+                             self._pending)  # fmt: skip
+                self._clear()
+            return
         self._parts += 1
-        target = self._file(f"{self._parts}.parquet")
-        partial = target.with_suffix(".parquet.partial")
-        pd.DataFrame(self._rows).to_parquet(partial, index=False)
+        self._clear()
+
+    def _put(self, suffix: str, body: bytes) -> None:
+        """One whole file: an object at a URL, a rename into place on a local disk."""
+        target = self._name(suffix)
+        if self.remote:
+            from fsspec.core import url_to_fs
+
+            fs, path = url_to_fs(target)
+            fs.pipe_file(path, body)
+            return
+        Path(self.folder).mkdir(parents=True, exist_ok=True)
+        partial = Path(target + ".partial")
+        partial.write_bytes(body)
         partial.replace(target)
-        self._rows = []
+
+    def _clear(self) -> None:
+        self._rows, self._lines, self._pending = [], [], 0
 
     def close(self) -> None:
         """Write everything queued (and buffered), then stop the thread."""
@@ -162,24 +257,24 @@ class PredictionLog:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
-        try:
-            self._flush_parquet()
-        except OSError as exc:
-            logger.error("prediction log: cannot write to %s: %s", self.folder, exc)
+        self._flush()
 
-    def _file(self, suffix: str) -> Path:
+    def _name(self, suffix: str) -> str:
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         separator = "." if suffix == "jsonl" else "-"
-        return self.folder / f"predictions-{day}-{self._writer}{separator}{suffix}"
+        return f"{self.folder.rstrip('/')}/predictions-{day}-{self._writer}{separator}{suffix}"
 
 
 def read_predictions(folder: str | Path) -> pd.DataFrame:
-    """Every logged record under ``folder`` (both sinks), oldest first."""
+    """Every logged record under ``folder`` (a local folder or a URL; both sinks), oldest first."""
     import pandas as pd
+    from fsspec.core import url_to_fs
 
-    folder = Path(folder)
-    frames = [pd.read_json(p, lines=True, dtype=False) for p in sorted(folder.glob("*.jsonl"))]
-    frames += [pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))]
+    fs, path = url_to_fs(location(folder))
+    names = sorted(fs.glob(f"{path.rstrip('/')}/*.jsonl")) if fs.exists(path) else []
+    frames = [pd.read_json(io.BytesIO(fs.cat_file(n)), lines=True, dtype=False) for n in names]
+    parquet = sorted(fs.glob(f"{path.rstrip('/')}/*.parquet")) if fs.exists(path) else []
+    frames += [pd.read_parquet(io.BytesIO(fs.cat_file(n))) for n in parquet]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame()

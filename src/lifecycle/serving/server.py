@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.errors import LifecycleError
-from lifecycle.serving.predlog import ENV_PATH
+from lifecycle.serving.predlog import ENV_PATH, location
 
 POLL_S = 0.25
 STOP_GRACE_S = 15
@@ -62,10 +62,12 @@ def _command(bento_tag: str, host: str, port: int, python: Path | None = None) -
     ]
 
 
-def _env(prediction_log: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def _env(
+    prediction_log: str | Path | None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     env = {**os.environ, **(extra or {})}
     if prediction_log is not None:
-        env[ENV_PATH] = str(prediction_log.resolve())
+        env[ENV_PATH] = location(prediction_log)
     return env
 
 
@@ -74,7 +76,7 @@ def start(
     host: str,
     port: int,
     log: Path,
-    prediction_log: Path | None = None,
+    prediction_log: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     *,
     python: Path | None = None,
@@ -100,7 +102,9 @@ def start(
     return Server(f"http://{host}:{port}", process, log)
 
 
-def foreground(bento_tag: str, host: str, port: int, prediction_log: Path | None = None) -> int:
+def foreground(
+    bento_tag: str, host: str, port: int, prediction_log: str | Path | None = None
+) -> int:
     """``bentoml serve <tag>`` attached to this terminal until it ends; its exit code.
 
     Ctrl-C reaches both processes; a SIGTERM sent to this one is passed on to the server.
@@ -168,7 +172,7 @@ def running(
     port: int,
     log: Path,
     timeout_s: float,
-    prediction_log: Path | None = None,
+    prediction_log: str | Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """A ready server for the block; stopped on the way out, whatever happened inside."""
